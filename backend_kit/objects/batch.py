@@ -1,0 +1,195 @@
+"""``POST /batch``: run many requests in one, each through its own endpoint.
+
+Every sub-request is dispatched to the same DRF view a direct request would reach,
+with the caller's already-resolved context, so permissions, triggers and limits apply
+one by one. With ``"transaction": true`` all of them share one database transaction:
+the first failure rolls everything back and is answered as the batch's error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from django.db import transaction
+from django.http import HttpRequest
+from django.urls import Resolver404, resolve
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+
+from ..api import ParseAPIView
+from ..conf import bk_settings
+from ..envelope import Envelope
+from ..errors import Code, ParseError
+from .openapi import OBJECT_BODY, error_responses, object_response
+from .sql import db_alias
+
+METHODS = ("GET", "POST", "PUT", "DELETE")
+
+
+class _Rollback(Exception):
+    def __init__(self, error: dict[str, Any]) -> None:
+        self.error = error
+
+
+def mount_prefix(batch_path: str) -> str:
+    """``/parse/batch`` -> ``/parse/``."""
+    return (
+        batch_path[: -len("batch")]
+        if batch_path.endswith("batch")
+        else batch_path.rsplit("/", 1)[0] + "/"
+    )
+
+
+def routable_path(prefix: str, path: str) -> str:
+    server = bk_settings.SERVER_URL or ""
+    for base in filter(None, (server, bk_settings.PUBLIC_SERVER_URL or "")):
+        base = base.rstrip("/")
+        if path.startswith(base + "/"):
+            path = path[len(base) :]
+            break
+    if "://" in path:
+        path = "/" + path.split("://", 1)[1].split("/", 1)[-1]
+    if path.startswith(prefix):
+        return path
+    return prefix.rstrip("/") + "/" + path.lstrip("/")
+
+
+def _sub_request(parent: HttpRequest, method: str, path: str, body: Any) -> HttpRequest:
+    request = HttpRequest()
+    request.method = method
+    request.path = request.path_info = path
+    request.META = {
+        k: v
+        for k, v in parent.META.items()
+        if not k.startswith(("CONTENT_", "wsgi.", "HTTP_CONTENT"))
+    }
+    request.META["REQUEST_METHOD"] = method
+    request.META["PATH_INFO"] = path
+    body = body if body is not None else {}
+    # DRF only asks the parser for request.data when the request has a body, so give
+    # the sub-request its body's bytes (the EnvelopeParser then hands over env.body).
+    raw = orjson.dumps(body) if method != "GET" else b""
+    request._body = raw  # type: ignore[attr-defined]
+    request._read_started = True  # type: ignore[attr-defined]
+    request.META["CONTENT_TYPE"] = "application/json"
+    request.META["CONTENT_LENGTH"] = str(len(raw))
+    env = Envelope(
+        method=method,
+        body=body if method != "GET" else {},
+        params=body if method == "GET" and isinstance(body, dict) else {},
+    )
+    request.bk_envelope = env  # type: ignore[attr-defined]
+    request.bk_context = parent.bk_context  # type: ignore[attr-defined]
+    request.bk_batch = True  # type: ignore[attr-defined]
+    if hasattr(parent, "user"):
+        request.user = parent.user  # type: ignore[attr-defined]
+    if hasattr(parent, "session"):
+        request.session = parent.session  # type: ignore[attr-defined]
+    return request
+
+
+def check_routable(prefix: str, item: dict[str, Any]) -> None:
+    """Refuse the whole batch (107) before anything runs, as Parse does, when a
+    sub-request has no endpoint or is itself a batch."""
+    from ..views import not_found
+
+    method = str(item.get("method") or "GET").upper()
+    path = routable_path(prefix, item["path"])
+    try:
+        match = resolve(path)
+    except Resolver404:
+        match = None
+    func = getattr(match.func, "__wrapped__", match.func) if match is not None else None
+    if method not in METHODS or func is None or func is not_found:
+        raise ParseError(Code.INVALID_JSON, f"cannot route {method} {item['path']}")
+    view_class = getattr(match.func, "view_class", None) or getattr(match.func, "cls", None)
+    if view_class is BatchView and method == "POST":
+        raise ParseError(Code.INVALID_JSON, "nested batch requests are not allowed")
+
+
+def run_one(parent: HttpRequest, prefix: str, item: dict[str, Any]) -> tuple[bool, Any]:
+    method = str(item.get("method") or "GET").upper()
+    if method not in METHODS:
+        return False, {"code": Code.INVALID_JSON, "error": f"unsupported batch method {method}"}
+    path = routable_path(prefix, item["path"])
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return False, {
+            "code": Code.INVALID_JSON,
+            "error": f"cannot route batch path {item['path']}",
+        }
+    view_class = getattr(match.func, "view_class", None) or getattr(match.func, "cls", None)
+    if view_class is BatchView:
+        return False, {"code": Code.INVALID_JSON, "error": "nested batch requests are not allowed"}
+    response = match.func(
+        _sub_request(parent, method, path, item.get("body")), *match.args, **match.kwargs
+    )
+    data = getattr(response, "data", None)
+    if response.status_code >= 400:
+        if not isinstance(data, dict) or "code" not in data:
+            data = {
+                "code": Code.OPERATION_FORBIDDEN,
+                "error": (data or {}).get("error", "unauthorized")
+                if isinstance(data, dict)
+                else "request failed",
+            }
+        return False, data
+    return True, data
+
+
+class BatchView(ParseAPIView):
+    @extend_schema(
+        operation_id="batch",
+        request=OBJECT_BODY,
+        responses={200: object_response, **error_responses},
+    )
+    def post(self, request: Any) -> Response:
+        body = request.data if isinstance(request.data, dict) else {}
+        requests = body.get("requests")
+        if not isinstance(requests, list):
+            raise ParseError(Code.INVALID_JSON, "requests must be an array")
+        limit = bk_settings.BATCH_REQUEST_LIMIT
+        if (
+            limit is not None
+            and int(limit) > -1
+            and not request.bk.is_master
+            and len(requests) > int(limit)
+        ):
+            raise ParseError(
+                Code.INVALID_JSON,
+                f"Batch request contains {len(requests)} sub-requests, which exceeds the limit of {limit}.",
+            )
+        for item in requests:
+            if not isinstance(item, dict) or not isinstance(item.get("path"), str):
+                raise ParseError(Code.INVALID_JSON, "batch request path must be a string")
+        parent = request._request
+        prefix = mount_prefix(parent.path)
+        for item in requests:
+            check_routable(prefix, item)
+        if body.get("transaction") is True:
+            return Response(self._transactional(parent, prefix, requests))
+        results = []
+        for item in requests:
+            ok, data = run_one(parent, prefix, item)
+            results.append({"success": data} if ok else {"error": data})
+        return Response(results)
+
+    def _transactional(
+        self, parent: HttpRequest, prefix: str, requests: list[dict[str, Any]]
+    ) -> list[Any]:
+        results = []
+        try:
+            with transaction.atomic(using=db_alias(write=True)):
+                for item in requests:
+                    ok, data = run_one(parent, prefix, item)
+                    if not ok:
+                        raise _Rollback(data)
+                    results.append({"success": data})
+        except _Rollback as failed:
+            raise ParseError(
+                int(failed.error.get("code", Code.INTERNAL_SERVER_ERROR)),
+                str(failed.error.get("error", "batch failed")),
+            )
+        return results

@@ -1,0 +1,107 @@
+"""Stored rows -> the JSON a Parse client receives."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from django.utils.dateparse import parse_datetime
+
+from ..codec import format_iso
+from ..conf import bk_settings
+
+# Set by the files app: file name -> public URL (signed for private files).
+FileUrlResolver = Callable[[str], str | None]
+_file_url_resolver: FileUrlResolver | None = None
+
+
+def set_file_url_resolver(resolver: FileUrlResolver | None) -> None:
+    global _file_url_resolver
+    _file_url_resolver = resolver
+
+
+def default_file_url(name: str) -> str:
+    from ..serverurl import server_url
+
+    return f"{server_url()}/files/{bk_settings.APP_ID}/{name}"
+
+
+def file_url(name: str) -> str | None:
+    if _file_url_resolver is not None:
+        return _file_url_resolver(name)
+    return default_file_url(name)
+
+
+def to_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    parsed = parse_datetime(str(value))
+    if parsed is None:
+        raise ValueError(f"bad datetime {value!r}")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def iso(value: Any) -> str:
+    return format_iso(to_datetime(value))
+
+
+def load_json(value: Any) -> Any:
+    if value is None or isinstance(value, (dict, list)):
+        return value
+    return orjson.loads(value)
+
+
+def _with_file_urls(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get("__type") == "File":
+            out = dict(value)
+            url = file_url(value["name"]) if "name" in value else None
+            if url is not None:
+                out["url"] = url
+            return out
+        if "__type" in value:
+            return value
+        return {k: _with_file_urls(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_file_urls(v) for v in value]
+    return value
+
+
+def encode_object(
+    object_id: str,
+    data: dict[str, Any],
+    acl: Any,
+    created_at: Any,
+    updated_at: Any,
+    *,
+    relation_fields: dict[str, str] | None = None,
+    file_fields: bool = True,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"objectId": object_id}
+    for key, value in data.items():
+        if key[:1] == "_":
+            continue  # internal fields (password hashes, token hashes, auth data locks)
+        out[key] = (
+            _with_file_urls(value) if file_fields and isinstance(value, (dict, list)) else value
+        )
+    if relation_fields:
+        for key, target in relation_fields.items():
+            out[key] = {"__type": "Relation", "className": target}
+    out["createdAt"] = iso(created_at)
+    out["updatedAt"] = iso(updated_at)
+    if acl is not None:
+        out["ACL"] = acl
+    return out
+
+
+def project(obj: dict[str, Any], keys: set[str] | None, exclude: set[str] | None) -> dict[str, Any]:
+    """Apply ``keys`` / ``excludeKeys`` (top-level parts) to an encoded object."""
+    always = {"objectId", "createdAt", "updatedAt", "ACL", "__type", "className"}
+    if keys is not None:
+        obj = {k: v for k, v in obj.items() if k in always or k in keys}
+    if exclude:
+        # Parse never drops the always-selected keys
+        obj = {k: v for k, v in obj.items() if k not in exclude or k in always}
+    return obj

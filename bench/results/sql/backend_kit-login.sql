@@ -1,0 +1,13 @@
+SELECT o."object_id", o."data" FROM "backend_kit_objects_parseobject" AS o WHERE o."class_name" = '_User' AND lower((o."data" ->> 'username')) = lower('user00116');
+SELECT "backend_kit_accounts_userlink"."id", "backend_kit_accounts_userlink"."user_id", "backend_kit_accounts_userlink"."object_id", "backend_kit_accounts_userlink"."created_at", "auth_user"."id", "auth_user"."password", "auth_user"."last_login", "auth_user"."is_superuser", "auth_user"."username", "auth_user"."first_name", "auth_user"."last_name", "auth_user"."email", "auth_user"."is_staff", "auth_user"."is_active", "auth_user"."date_joined" FROM "backend_kit_accounts_userlink" INNER JOIN "auth_user" ON ("backend_kit_accounts_userlink"."user_id" = "auth_user"."id") WHERE "backend_kit_accounts_userlink"."object_id" = 'k3k78EcXAR' ORDER BY "backend_kit_accounts_userlink"."id" ASC LIMIT 1;
+SELECT "auth_user"."id", "auth_user"."password", "auth_user"."last_login", "auth_user"."is_superuser", "auth_user"."username", "auth_user"."first_name", "auth_user"."last_name", "auth_user"."email", "auth_user"."is_staff", "auth_user"."is_active", "auth_user"."date_joined" FROM "auth_user" WHERE "auth_user"."username" = 'user00116' LIMIT 21;
+UPDATE "auth_user" SET "last_login" = '2026-11-24 07:07:50.614125+00:00'::timestamptz WHERE "auth_user"."id" = 116;
+SELECT o."object_id", o."data", o."acl", o."created_at", o."updated_at" FROM "backend_kit_objects_parseobject" AS o WHERE o."class_name" = '_User' AND o."object_id" = 'k3k78EcXAR';
+BEGIN;
+SAVEPOINT "s140627912795840_x1";
+SAVEPOINT "s140627912795840_x2";
+INSERT INTO "backend_kit_objects_parseobject" ("class_name", "object_id", "data", "acl", "read_principals", "write_principals", "created_at", "updated_at") VALUES ('_Session', '2i7RPLbreK', '{"user":{"__type":"Pointer","className":"_User","objectId":"k3k78EcXAR"},"createdWith":{"action":"login","authProvider":"password"},"restricted":false,"expiresAt":{"__type":"Date","iso":"2027-11-24T07:07:50.632Z"},"_token_hash":"2550863a73b2298773e1a1ea3435148b32a63db70e7cc98632842146192c0302"}'::jsonb, '{"k3k78EcXAR":{"read":true,"write":true}}'::jsonb, '{"k3k78EcXAR":true}'::jsonb, '{"k3k78EcXAR":true}'::jsonb, '2026-11-24 07:07:50.632000+00:00'::timestamptz, '2026-11-24 07:07:50.632000+00:00'::timestamptz);
+RELEASE SAVEPOINT "s140627912795840_x2";
+RELEASE SAVEPOINT "s140627912795840_x1";
+COMMIT;
+SELECT o."object_id", o."data", o."acl", o."created_at", o."updated_at", NULL AS bk_score FROM "backend_kit_objects_parseobject" AS o WHERE o."class_name" = '_User' AND (o."read_principals" ?| '{*,k3k78EcXAR}') AND (o."object_id" = 'k3k78EcXAR') LIMIT 1;

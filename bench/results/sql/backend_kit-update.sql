@@ -1,0 +1,3 @@
+BEGIN;
+UPDATE "backend_kit_objects_parseobject" AS o SET "data" = jsonb_set("data", '{counter}', to_jsonb((CASE WHEN jsonb_typeof(("data" #> '{counter}')) = 'number' THEN (("data" #> '{counter}') #>> '{}')::float8 ELSE 0 END) + 1::float8), true), "updated_at" = '2026-11-24 07:07:48.587000+00:00'::timestamptz WHERE o."class_name" = 'BenchItem' AND o."object_id" = 'o000059295' AND (o."write_principals" ?| '{*}') AND (1=1) RETURNING "object_id", "data", "acl", "created_at", "updated_at";
+COMMIT;
