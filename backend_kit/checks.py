@@ -61,6 +61,14 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                     id="backend_kit.E003",
                 )
             )
+    threads = bk_settings.REQUEST_THREADS
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
+        errors.append(
+            Error(
+                f"BACKEND_KIT['REQUEST_THREADS'] must be 0 or a positive integer, not {threads!r}.",
+                id="backend_kit.E003",
+            )
+        )
     max_limit = bk_settings.MAX_LIMIT
     if max_limit is not None and (
         isinstance(max_limit, bool) or not isinstance(max_limit, int) or max_limit <= 0

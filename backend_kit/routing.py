@@ -119,6 +119,26 @@ class BodyLimitMiddleware:
         await self.app(scope, counting_receive, send)
 
 
+def _pooled_for_mount(django_app: ASGIApp, mount: str) -> ASGIApp:
+    """Requests under the mount go to a thread-pooled Django handler (backend_kit.handler)."""
+    from .conf import bk_settings
+    from .handler import pooled_handler
+
+    pooled = pooled_handler(int(bk_settings.REQUEST_THREADS or 0))
+    if pooled is None:
+        return django_app
+    prefix = mount.rstrip("/")
+
+    async def application(scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and (path == prefix or path.startswith(prefix + "/")):
+            await pooled(scope, receive, send)
+        else:
+            await django_app(scope, receive, send)
+
+    return application
+
+
 def parse_application(django_app: ASGIApp, mount: str = "/parse") -> ASGIApp:
     """The host's ASGI application: Django for HTTP, LiveQuery for WebSockets."""
     app = _routed_application(django_app, mount)
@@ -128,7 +148,7 @@ def parse_application(django_app: ASGIApp, mount: str = "/parse") -> ASGIApp:
 
 
 def _routed_application(django_app: ASGIApp, mount: str) -> ASGIApp:
-    http_app = BodyLimitMiddleware(django_app, mount)
+    http_app = BodyLimitMiddleware(_pooled_for_mount(django_app, mount), mount)
     from django.apps import apps
 
     if not apps.is_installed("backend_kit.realtime"):

@@ -39,6 +39,20 @@ def undefined(request: cloud.CloudRequest) -> None:
     return None
 
 
+# --- LiveQuery hooks (the suite installs them through reconfigureServer) -----------------
+
+
+@cloud.before_subscribe("TestError")
+def refuse_test_error(request: cloud.CloudRequest) -> None:
+    raise cloud.CloudError("not allowed to subscribe")
+
+
+@cloud.before_connect()
+def refuse_test_token(request: cloud.CloudRequest) -> None:
+    if request.extra.get("session_token") == "testToken":
+        raise cloud.CloudError("not allowed to connect")
+
+
 # --- jobs: exactly three (the suite counts them) ------------------------------------------
 
 

@@ -104,3 +104,30 @@ def master_headers(**extra: str) -> dict[str, str]:
 
 def ids(results: list[dict[str, Any]]) -> list[str]:
     return [o["objectId"] for o in results]
+
+
+def sdk_node() -> str:
+    """``node``, with tests/sdk's pinned Parse JS SDK installed (``npm ci`` on first use).
+
+    Skips only where Node.js or npm is missing from the machine.
+    """
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    import pytest
+
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.skip("needs Node.js and npm for the Parse JS SDK")
+    folder = Path(__file__).resolve().parent / "sdk"
+    lock, installed = folder / "package-lock.json", folder / "node_modules" / ".package-lock.json"
+    if not installed.exists() or installed.stat().st_mtime < lock.stat().st_mtime:
+        done = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, f"npm ci in {folder} failed:\n{done.stdout}{done.stderr}"
+    return node

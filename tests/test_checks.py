@@ -80,6 +80,8 @@ def test_e002_master_key() -> None:
         ("MAX_LIMIT", 0),
         ("MAX_LIMIT", "10"),
         ("MAX_LIMIT", False),
+        ("REQUEST_THREADS", -1),
+        ("REQUEST_THREADS", "8"),
     ],
 )
 def test_e003_positive_integers(name: str, value: Any) -> None:
@@ -90,7 +92,8 @@ def test_e003_positive_integers(name: str, value: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    "name,value", [("MAX_LIMIT", None), ("MAX_LIMIT", 500), ("DEFAULT_LIMIT", 1)]
+    "name,value",
+    [("MAX_LIMIT", None), ("MAX_LIMIT", 500), ("DEFAULT_LIMIT", 1), ("REQUEST_THREADS", 0)],
 )
 def test_e003_accepts_valid_values(name: str, value: Any) -> None:
     with override_settings(BACKEND_KIT=kit(**{name: value})):

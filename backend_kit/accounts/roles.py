@@ -12,10 +12,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.core.cache import caches
 from django.db import transaction
 
-from ..conf import bk_settings
+from ..cache import shared_cache
 from ..context import RequestContext
 from ..errors import Code, ParseError
 from ..objects import writes
@@ -29,7 +28,7 @@ _VERSION_KEY = "backend_kit:roles_version"
 
 
 def _cache() -> Any:
-    return caches[bk_settings.CACHE_ALIAS]
+    return shared_cache()
 
 
 def _version() -> Any:

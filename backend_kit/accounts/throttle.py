@@ -12,14 +12,13 @@ import hashlib
 import time
 from typing import Any
 
-from django.core.cache import caches
-
+from ..cache import shared_cache
 from ..conf import bk_settings
 from ..errors import Code, ParseError
 
 
 def _cache() -> Any:
-    return caches[bk_settings.CACHE_ALIAS]
+    return shared_cache()
 
 
 def _limits(kind: str) -> tuple[int, int] | None:

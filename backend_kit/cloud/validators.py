@@ -209,9 +209,7 @@ def _check_options(opt: dict[str, Any], key: str, value: Any) -> None:
 
 
 def _rate_limit(conf: dict[str, Any], request: CloudRequest) -> None:
-    from django.core.cache import caches
-
-    from ..conf import bk_settings
+    from ..cache import shared_cache
 
     count = int(conf.get("request_count", conf.get("requestCount", 0)))
     window = int(conf.get("window", conf.get("requestTimeWindow", 60000) / 1000))
@@ -227,7 +225,7 @@ def _rate_limit(conf: dict[str, Any], request: CloudRequest) -> None:
         "backend_kit:cloud_rate:"
         + hashlib.sha256(f"{name}|{who}|{bucket}".encode()).hexdigest()[:40]
     )
-    cache = caches[bk_settings.CACHE_ALIAS]
+    cache = shared_cache()
     if not cache.add(key, 1, window + 1) and cache.incr(key) > count:
         raise ParseError(
             Code.REQUEST_LIMIT_EXCEEDED,

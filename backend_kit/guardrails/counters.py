@@ -12,8 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.cache import caches
-
+from ..cache import shared_cache
 from . import app_settings
 
 log = logging.getLogger("backend_kit.guardrails")
@@ -23,7 +22,7 @@ Hit = tuple[str, int, int]
 
 
 def cache() -> Any:
-    return caches[app_settings.cache_alias()]
+    return shared_cache(app_settings.cache_alias())
 
 
 def _redis_client(backend: Any, key: str) -> tuple[Any, str] | None:

@@ -16,9 +16,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.cache import caches
 from django.db import IntegrityError, connections, router, transaction
 
+from ..cache import shared_cache
 from ..codec import (
     FIELD_TYPES,
     SYSTEM_CLASSES,
@@ -260,14 +260,14 @@ _cache = _SchemaCache()
 
 def _shared_version() -> Any:
     try:
-        return caches[bk_settings.CACHE_ALIAS].get(_VERSION_KEY)
+        return shared_cache().get(_VERSION_KEY)
     except Exception:  # a cache outage must not take the API down: fall back to no cache
         return object()
 
 
 def bump_version() -> None:
     try:
-        cache = caches[bk_settings.CACHE_ALIAS]
+        cache = shared_cache()
         try:
             cache.incr(_VERSION_KEY)
         except ValueError:

@@ -19,13 +19,15 @@ from urllib.parse import urlsplit
 
 import orjson
 from django.apps import apps
-from django.db import transaction
+from django.db import connection, transaction
 from push_notifications.models import APNSDevice, GCMDevice, WebPushDevice
 
 from .app_settings import get
 from .models import InstallationDevice
 
 log = logging.getLogger("backend_kit.push")
+# ids per IN (...) lookup, within every database's limit on bound parameters
+LOOKUP_SLICE = 500
 
 KIND_BY_TYPE = {
     "ios": "apns",
@@ -89,13 +91,49 @@ def _browser(endpoint: str) -> str:
     return "CHROME"
 
 
-def _fields(kind: str, obj: dict[str, Any], token: str | None) -> dict[str, Any] | None:
-    """The device record's fields for ``obj``, or None when its token cannot be one."""
+def _django_user_ids(objs: list[dict[str, Any]]) -> dict[str, Any]:
+    """``{_User objectId: Django user id}`` for the users the installations point to."""
+    wanted = {
+        pointer.get("objectId")
+        for pointer in (obj.get("user") for obj in objs)
+        if isinstance(pointer, dict) and pointer.get("className") == "_User"
+    }
+    wanted.discard(None)
+    if not wanted or not apps.is_installed("backend_kit.accounts"):
+        return {}
+    from ..accounts.models import UserLink
+
+    ids = sorted(wanted)
+    found: dict[str, Any] = {}
+    for start in range(0, len(ids), LOOKUP_SLICE):
+        found.update(
+            UserLink.objects.filter(object_id__in=ids[start : start + LOOKUP_SLICE]).values_list(
+                "object_id", "user_id"
+            )
+        )
+    return found
+
+
+def _fields(
+    kind: str, obj: dict[str, Any], token: str | None, user_ids: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """The device record's fields for ``obj``, or None when its token cannot be one.
+
+    ``user_ids`` (from :func:`_django_user_ids`) saves the user lookup."""
     installation_id = obj.get("installationId") or obj.get("objectId")
+    if user_ids is None:
+        user_id = _django_user_id(obj)
+    else:
+        pointer = obj.get("user")
+        user_id = (
+            user_ids.get(pointer.get("objectId"))
+            if isinstance(pointer, dict) and pointer.get("className") == "_User"
+            else None
+        )
     fields: dict[str, Any] = {
         "name": f"installation {installation_id}"[:255],
         "active": bool(token),
-        "user_id": _django_user_id(obj),
+        "user_id": user_id,
     }
     if kind == "webpush":
         subscription = web_subscription(token or "")
@@ -212,12 +250,70 @@ def on_deleted(sender: str, object: dict[str, Any], **kwargs: Any) -> None:  # n
 
 
 def sync_rows(rows: list[tuple[str, dict[str, Any]]]) -> None:
-    """Sync the device records of ``(objectId, stored data)`` rows (bulk writes)."""
+    """Sync the device records of ``(objectId, stored data)`` rows (bulk writes).
+
+    What :func:`sync` does row by row, in a few queries per batch: new device records
+    and their links are bulk-created, changed ones bulk-updated. The rare rows whose
+    record changes kind or goes away take the row-by-row path.
+    """
     if not get("SYNC_DEVICES"):
         return
-    for object_id, data in rows:
-        visible = {k: v for k, v in (data or {}).items() if not k.startswith("_")}
-        sync({**visible, "objectId": object_id})
+    objs = [
+        {**{k: v for k, v in (data or {}).items() if not k.startswith("_")}, "objectId": oid}
+        for oid, data in rows
+        if oid
+    ]
+    if not objs:
+        return
+    user_ids = _django_user_ids(objs)
+    ids = [obj["objectId"] for obj in objs]
+    links: dict[str, InstallationDevice] = {}
+    for start in range(0, len(ids), LOOKUP_SLICE):
+        for link in InstallationDevice.objects.select_related(*MODELS).filter(
+            installation__in=ids[start : start + LOOKUP_SLICE]
+        ):
+            links[link.installation] = link
+    new: dict[str, list[tuple[str, Any]]] = {}
+    changed: dict[str, dict[int, Any]] = {}
+    changed_fields: dict[str, set[str]] = {}
+    one_by_one: list[dict[str, Any]] = []
+    for obj in objs:
+        kind = kind_of(obj.get("deviceType"))
+        token = obj.get("deviceToken") if isinstance(obj.get("deviceToken"), str) else None
+        fields = _fields(kind, obj, token or None, user_ids) if kind else None
+        link = links.get(obj["objectId"])
+        if fields is None or kind is None or (link is not None and link.kind != kind):
+            if link is not None:  # a record to drop or to replace
+                one_by_one.append(obj)
+            continue
+        if link is None:
+            new.setdefault(kind, []).append((obj["objectId"], MODELS[kind](**fields)))
+            continue
+        current = link.device
+        names = [name for name, value in fields.items() if getattr(current, name) != value]
+        if names:
+            for name in names:
+                setattr(current, name, fields[name])
+            changed.setdefault(kind, {})[current.pk] = current
+            changed_fields.setdefault(kind, set()).update(names)
+    with transaction.atomic():
+        new_links = []
+        for kind, pairs in new.items():
+            devices = [device for _, device in pairs]
+            if connection.features.can_return_rows_from_bulk_insert:
+                MODELS[kind].objects.bulk_create(devices)  # sets their primary keys
+            else:
+                for device in devices:
+                    device.save()
+            new_links.extend(
+                InstallationDevice(installation=oid, **{kind: device}) for oid, device in pairs
+            )
+        if new_links:
+            InstallationDevice.objects.bulk_create(new_links)
+        for kind, devices in changed.items():
+            MODELS[kind].objects.bulk_update(list(devices.values()), sorted(changed_fields[kind]))
+    for obj in one_by_one:
+        sync(obj)
 
 
 def installation_importer() -> Any:

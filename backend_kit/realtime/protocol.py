@@ -115,16 +115,30 @@ def context_for(message: dict[str, Any], *, ip: str | None = None) -> RequestCon
 
         # the same address rule as HTTP: from elsewhere the key is not a master key
         ctx.is_master = _ip_allowed(ip, bk_settings.MASTER_KEY_IPS)
+    trig = hooks.triggers()
+    hook = (
+        getattr(trig, "before_connect", None)
+        if message.get("op") == "connect" and trig.has("beforeConnect", "@global")
+        else None
+    )
     token = message.get("sessionToken")
+    bad_token: ParseError | None = None
     if token:
         ctx.session_token = token
-        ctx.user, ctx.session = identity.authenticate_session(token, ctx)
-        _ = ctx.roles  # resolve now, off the event loop
-    trig = hooks.triggers()
-    if message.get("op") == "connect" and trig.has("beforeConnect", "@global"):
-        runner = getattr(trig, "before_connect", None)
-        if runner is not None:
-            runner(ctx, message)
+        try:
+            ctx.user, ctx.session = identity.authenticate_session(token, ctx)
+        except ParseError as exc:
+            # as in Parse, beforeConnect runs (without a user) before the token is refused,
+            # so its own refusal is the one the client sees
+            if hook is None or exc.code != Code.INVALID_SESSION_TOKEN:
+                raise
+            bad_token = exc
+        else:
+            _ = ctx.roles  # resolve now, off the event loop
+    if hook is not None:
+        hook(ctx, message)
+    if bad_token is not None:
+        raise bad_token
     return ctx
 
 

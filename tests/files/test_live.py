@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 from pathlib import Path
@@ -18,6 +17,7 @@ import pytest
 
 from backend_kit.files.models import StoredFile
 from tests.conftest import APP_ID, MASTER_KEY
+from tests.support import sdk_node
 
 from .conftest import Backend
 from .servers import AsgiServer
@@ -31,9 +31,7 @@ MiB = 1024 * 1024
 
 
 def run_sdk(server: AsgiServer, payload: Path) -> dict[str, Any]:
-    node = shutil.which("node")
-    if node is None or not (SDK_DIR / "node_modules" / "parse").is_dir():
-        pytest.skip("needs Node.js and tests/sdk/node_modules (npm ci in tests/sdk)")
+    node = sdk_node()
     env = {
         **os.environ,
         "PARSE_SERVER_URL": server.url,

@@ -50,12 +50,16 @@ def test_request_rates_latencies_and_error_codes(classes: None, guardrails: Any)
         assert client.get("classes/Item/nope").status_code == 404
     assert client.post("classes/Item", {"n": "text"}).status_code == 400
     text = scrape(auth).content.decode()
-    assert sample(text, "bk_http_requests_total", route=route, method="GET", status="404") - sample(
-        before, "bk_http_requests_total", route=route, method="GET", status="404"
-    ) == 3
-    assert sample(text, "bk_parse_errors_total", route=route, code="101") - sample(
-        before, "bk_parse_errors_total", route=route, code="101"
-    ) == 3
+    assert (
+        sample(text, "bk_http_requests_total", route=route, method="GET", status="404")
+        - sample(before, "bk_http_requests_total", route=route, method="GET", status="404")
+        == 3
+    )
+    assert (
+        sample(text, "bk_parse_errors_total", route=route, code="101")
+        - sample(before, "bk_parse_errors_total", route=route, code="101")
+        == 3
+    )
     assert sample(text, "bk_parse_errors_total", code="111") >= 1
     assert sample(text, "bk_http_request_duration_seconds_count", route=route, method="GET") >= 3
     assert "bk_queue_depth" in text and 'bk_usage{metric="requests",period="day"}' in text

@@ -38,7 +38,9 @@ def clock(monkeypatch: Any) -> list[float]:
     return now
 
 
-def test_per_address_limit_and_other_clients(classes: None, guardrails: Any, clock: list[float]) -> None:
+def test_per_address_limit_and_other_clients(
+    classes: None, guardrails: Any, clock: list[float]
+) -> None:
     guardrails(RATE_LIMITS={"reads": {"ip": [3, 60]}})
     hammer, calm = client_at("10.0.0.1"), client_at("10.0.0.2")
     for _ in range(3):
@@ -53,7 +55,9 @@ def test_per_address_limit_and_other_clients(classes: None, guardrails: Any, clo
     assert hammer.get("classes/Thing").status_code == 200
 
 
-def test_retry_after_counts_down_to_the_window_end(classes: None, guardrails: Any, clock: list[float]) -> None:
+def test_retry_after_counts_down_to_the_window_end(
+    classes: None, guardrails: Any, clock: list[float]
+) -> None:
     guardrails(RATE_LIMITS={"reads": {"ip": [1, 60]}})
     client = client_at("10.0.0.1")
     clock[0] += 15
@@ -78,10 +82,17 @@ def test_per_installation_limit(classes: None, guardrails: Any, clock: list[floa
     one = {"X-Parse-Installation-Id": "device-1"}
     assert client.request("GET", "classes/Thing", headers=one).status_code == 200
     assert_limited(client.request("GET", "classes/Thing", headers=one), window=60)
-    assert client.request("GET", "classes/Thing", headers={"X-Parse-Installation-Id": "device-2"}).status_code == 200
+    assert (
+        client.request(
+            "GET", "classes/Thing", headers={"X-Parse-Installation-Id": "device-2"}
+        ).status_code
+        == 200
+    )
 
 
-def test_class_and_function_overrides(classes: None, guardrails: Any, clock: list[float], cloud_code: Any) -> None:
+def test_class_and_function_overrides(
+    classes: None, guardrails: Any, clock: list[float], cloud_code: Any
+) -> None:
     @define("ping")
     def ping(request: Any) -> str:
         return "pong"
@@ -99,14 +110,22 @@ def test_class_and_function_overrides(classes: None, guardrails: Any, clock: lis
     assert_limited(client.post("functions/ping"), window=60)
 
 
-def test_a_batch_counts_its_sub_requests(classes: None, guardrails: Any, clock: list[float]) -> None:
+def test_a_batch_counts_its_sub_requests(
+    classes: None, guardrails: Any, clock: list[float]
+) -> None:
     guardrails(RATE_LIMITS={"writes": {"ip": [3, 60]}})
     client = ParseClient()
 
     def batch(n: int) -> Any:
-        return client.post("batch", {"requests": [
-            {"method": "POST", "path": "/parse/classes/Item", "body": {"n": i}} for i in range(n)
-        ]})
+        return client.post(
+            "batch",
+            {
+                "requests": [
+                    {"method": "POST", "path": "/parse/classes/Item", "body": {"n": i}}
+                    for i in range(n)
+                ]
+            },
+        )
 
     assert batch(2).status_code == 200
     # two more would make four: the whole batch is refused before any of it runs
@@ -116,15 +135,19 @@ def test_a_batch_counts_its_sub_requests(classes: None, guardrails: Any, clock: 
     assert_limited(client.post("classes/Item", {"n": 9}), window=60)
 
 
-def test_a_batch_alone_cannot_pass_a_limit(classes: None, guardrails: Any, clock: list[float]) -> None:
+def test_a_batch_alone_cannot_pass_a_limit(
+    classes: None, guardrails: Any, clock: list[float]
+) -> None:
     guardrails(RATE_LIMITS={"reads": {"ip": [5, 60]}})
-    r = ParseClient().post("batch", {"requests": [
-        {"method": "GET", "path": "/parse/classes/Item"} for _ in range(6)
-    ]})
+    r = ParseClient().post(
+        "batch", {"requests": [{"method": "GET", "path": "/parse/classes/Item"} for _ in range(6)]}
+    )
     assert_limited(r, window=60)
 
 
-def test_master_key_is_exempt_unless_configured(classes: None, guardrails: Any, clock: list[float]) -> None:
+def test_master_key_is_exempt_unless_configured(
+    classes: None, guardrails: Any, clock: list[float]
+) -> None:
     guardrails(RATE_LIMITS={"reads": {"ip": [1, 60]}})
     master = ParseClient(master=True)
     assert [master.get("classes/Thing").status_code for _ in range(3)] == [200, 200, 200]
@@ -134,7 +157,9 @@ def test_master_key_is_exempt_unless_configured(classes: None, guardrails: Any, 
     assert_limited(master.get("classes/Thing"), window=60)
 
 
-def test_auth_group_limits_sign_ups_and_logins(classes: None, guardrails: Any, clock: list[float]) -> None:
+def test_auth_group_limits_sign_ups_and_logins(
+    classes: None, guardrails: Any, clock: list[float]
+) -> None:
     guardrails(RATE_LIMITS={"auth": {"ip": [2, 600]}})
     client = client_at("10.9.9.9")
     assert client.post("users", {"username": "a1", "password": "pw"}).status_code == 201
@@ -147,7 +172,9 @@ def test_auth_group_limits_sign_ups_and_logins(classes: None, guardrails: Any, c
 def test_nonsense_entries_are_ignored_at_run_time(classes: None, guardrails: Any) -> None:
     # the system checks refuse these at start (tests/guardrails/test_checks.py); a
     # server started anyway serves rather than failing every request
-    guardrails(RATE_LIMITS={"reads": {"ip": [0, 60], "nobody": [1, 1]}, "bogus": 3}, CLASS_RATE_LIMITS=[1])
+    guardrails(
+        RATE_LIMITS={"reads": {"ip": [0, 60], "nobody": [1, 1]}, "bogus": 3}, CLASS_RATE_LIMITS=[1]
+    )
     assert [ParseClient().get("classes/Thing").status_code for _ in range(3)] == [200, 200, 200]
 
 
@@ -169,7 +196,9 @@ def test_a_cache_outage_lets_requests_through(
     assert [client.get("classes/Thing").status_code for _ in range(2)] == [200, 200]
 
 
-def test_file_downloads_are_limited(media: Any, classes: None, guardrails: Any, clock: list[float]) -> None:
+def test_file_downloads_are_limited(
+    media: Any, classes: None, guardrails: Any, clock: list[float]
+) -> None:
     guardrails(RATE_LIMITS={"files": {"ip": [2, 60]}})
     _, ann = sign_up("ann")
     saved = upload(ann, "a.txt", b"hello", "text/plain")  # one of the two

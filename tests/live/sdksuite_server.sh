@@ -18,7 +18,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-PY="${PYTHON:-/work/venv/bin/python}"
+PY="${PYTHON:-$ROOT/.venv/bin/python}"
 DB="${SDK_DB_NAME:-bk_sdksuite}"
 REDIS_DB="${SDK_REDIS_DB:-7}"
 PORT="${SDK_PORT:-1337}"

@@ -34,9 +34,11 @@ def full_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def migration_settings(settings: Any, github_server: Any) -> Any:  # noqa: F811
-    """Parse's bcrypt hashes readable, GitHub authData checked against the stand-in."""
+def migration_settings(settings: Any, github_server: Any, tmp_path: Path) -> Any:  # noqa: F811
+    """Parse's bcrypt hashes readable, GitHub authData checked against the stand-in,
+    files stored in a temporary directory."""
     settings.PASSWORD_HASHERS = HASHERS
+    settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.BACKEND_KIT = {
         **settings.BACKEND_KIT,
         "AUTH_PROVIDERS": {

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from tests.files.servers import AsgiServer
 from tests.stand_ins.apns import APNsStandIn
 from tests.stand_ins.fcm import FCMStandIn
 from tests.stand_ins.webpush import WebPushStandIn
+from tests.support import sdk_node
 
 from .conftest import android_token, ios_token
 
@@ -43,9 +43,7 @@ def parse_server(django_db_setup: Any, django_db_blocker: Any) -> Iterator[AsgiS
 
 
 def run_sdk(server: AsgiServer, devices: list[dict[str, Any]]) -> dict[str, Any]:
-    node = shutil.which("node")
-    if node is None or not (SDK_DIR / "node_modules" / "parse").is_dir():
-        pytest.skip("needs Node.js and tests/sdk/node_modules (npm ci in tests/sdk)")
+    node = sdk_node()
     env = {
         **os.environ,
         "PARSE_SERVER_URL": server.url,

@@ -36,6 +36,9 @@ from .storing import ImportRow
 
 JOIN_FILE_RE = re.compile(r"^_Join:(?P<key>[^:]+):(?P<owner>[^:]+)$")
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
+# Classes a directory imports before the others (then by file name): users first, so
+# what refers to them as it is stored (device records of installations) finds them.
+FIRST_CLASSES = {"_User": 0, "_Role": 1}
 
 
 @dataclass
@@ -127,7 +130,10 @@ class Importer:
                 continue
             if class_name is None or source.kind == "schema" or source.class_name == class_name:
                 sources.append(source)
-        return sorted(sources, key=lambda s: order[s.kind])
+        return sorted(
+            sources,
+            key=lambda s: (order[s.kind], FIRST_CLASSES.get(s.class_name, len(FIRST_CLASSES))),
+        )
 
     def import_source(
         self, source: Source, only_class: str | None = None, stdin: IO[bytes] | None = None

@@ -32,6 +32,35 @@ class ImportRow:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+# Rows per INSERT statement on PostgreSQL (8 parameters each, far below its 65,535).
+ROWS_PER_INSERT = 1000
+
+
+def insert_rows(cursor: Any, head: str, row_sql: str, rows: list[list[Any]], tail: str = "") -> int:
+    """``head`` + ``row_sql`` for every row (+ ``tail``, e.g. ``ON CONFLICT DO NOTHING``);
+    the number of rows inserted.
+
+    On PostgreSQL as multi-row ``VALUES`` of up to :data:`ROWS_PER_INSERT` rows, so a
+    batch is a statement or two (and statement-level triggers, such as the guardrails'
+    usage level, fire once a statement, not once a row); on SQLite as ``executemany``,
+    whose loop runs in C.
+    """
+    if not rows:
+        return 0
+    if cursor.db.vendor != "postgresql":
+        cursor.executemany(head + row_sql + tail, rows)
+        return max(cursor.rowcount, 0)
+    inserted = 0
+    for start in range(0, len(rows), ROWS_PER_INSERT):
+        part = rows[start : start + ROWS_PER_INSERT]
+        cursor.execute(
+            head + ", ".join([row_sql] * len(part)) + tail,
+            [value for row in part for value in row],
+        )
+        inserted += max(cursor.rowcount, 0)
+    return inserted
+
+
 def _dump(value: Any) -> str:
     return orjson.dumps(value).decode()
 
@@ -133,10 +162,11 @@ def upsert_rows(
     j = json_param(conn)
     with conn.cursor() as cursor:
         if inserts:
-            cursor.executemany(
+            insert_rows(
+                cursor,
                 f'INSERT INTO {object_table} ("class_name", "object_id", "data", "acl", '
-                f'"read_principals", "write_principals", "created_at", "updated_at") '
-                f"VALUES (%s, %s, {j}, {j}, {j}, {j}, %s, %s)",
+                f'"read_principals", "write_principals", "created_at", "updated_at") VALUES ',
+                f"(%s, %s, {j}, {j}, {j}, {j}, %s, %s)",
                 inserts,
             )
         if updates:
