@@ -96,7 +96,7 @@ if DATABASE_URL:
         DATABASES["default"]["OPTIONS"] = {
             "pool": {
                 "min_size": int(os.environ.get("DB_POOL_MIN", "2")),
-                "max_size": int(os.environ.get("DB_POOL_MAX", "20")),
+                "max_size": int(os.environ.get("DB_POOL_MAX", "32")),
                 "timeout": 10,
             },
         }

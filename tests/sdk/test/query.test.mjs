@@ -495,18 +495,14 @@ describe('include', () => {
 });
 
 describe('full-text score', () => {
-  test(
-    'sortByTextScore orders by relevance and returns a numeric score',
-    { skip: 'not implemented by the server: keys=$score / order=$score (text score) are ignored' },
-    async () => {
-      const results = await new Parse.Query(QC).fullText('body', 'quick').sortByTextScore().find();
-      assert.equal(results.length, 2);
-      for (const object of results) {
-        assert.equal(typeof object.get('score'), 'number');
-      }
-      assert.ok(results[0].get('score') >= results[1].get('score'));
-    },
-  );
+  test('sortByTextScore orders by relevance and returns a numeric score', async () => {
+    const results = await new Parse.Query(QC).fullText('body', 'quick').sortByTextScore().find();
+    assert.equal(results.length, 2);
+    for (const object of results) {
+      assert.equal(typeof object.get('score'), 'number');
+    }
+    assert.ok(results[0].get('score') >= results[1].get('score'));
+  });
 });
 
 describe('distinct and aggregate (master key)', () => {
