@@ -71,14 +71,24 @@ class CloudTriggers(Triggers):
             )
 
     def after_delete(self, ctx: RequestContext, class_name: str, obj: dict[str, Any]) -> None:
-        entry = self._entry("afterDelete", class_name)
+        self._on_object(ctx, "afterDelete", class_name, obj, after=True)
+
+    def _on_object(
+        self,
+        ctx: RequestContext,
+        trigger: str,
+        class_name: str,
+        obj: dict[str, Any],
+        *,
+        after: bool,
+    ) -> None:
+        """Run ``trigger``'s handler of ``class_name`` (if any) on ``obj``."""
+        entry = self._entry(trigger, class_name)
         if entry is not None:
-            run_after(
-                entry,
-                CloudRequest(
-                    ctx=ctx, trigger_name="afterDelete", object=Object.from_api(class_name, obj)
-                ),
+            request = CloudRequest(
+                ctx=ctx, trigger_name=trigger, object=Object.from_api(class_name, obj)
             )
+            (run_after if after else run)(entry, request)
 
     def before_find(
         self,
@@ -119,34 +129,13 @@ class CloudTriggers(Triggers):
         return [o.to_json() if isinstance(o, Object) else o for o in final]
 
     def before_login(self, ctx: RequestContext, user: dict[str, Any]) -> None:
-        entry = self._entry("beforeLogin", "_User")
-        if entry is not None:
-            run(
-                entry,
-                CloudRequest(
-                    ctx=ctx, trigger_name="beforeLogin", object=Object.from_api("_User", user)
-                ),
-            )
+        self._on_object(ctx, "beforeLogin", "_User", user, after=False)
 
     def after_login(self, ctx: RequestContext, user: dict[str, Any]) -> None:
-        entry = self._entry("afterLogin", "_User")
-        if entry is not None:
-            run_after(
-                entry,
-                CloudRequest(
-                    ctx=ctx, trigger_name="afterLogin", object=Object.from_api("_User", user)
-                ),
-            )
+        self._on_object(ctx, "afterLogin", "_User", user, after=True)
 
     def after_logout(self, ctx: RequestContext, session: dict[str, Any]) -> None:
-        entry = self._entry("afterLogout", "_Session")
-        if entry is not None:
-            run_after(
-                entry,
-                CloudRequest(
-                    ctx=ctx, trigger_name="afterLogout", object=Object.from_api("_Session", session)
-                ),
-            )
+        self._on_object(ctx, "afterLogout", "_Session", session, after=True)
 
     # --- files -----------------------------------------------------------------------
     # Registered without a class (``@cloud.before_save_file()``). Handlers get the file
