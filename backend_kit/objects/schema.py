@@ -9,6 +9,7 @@ changed a schema, reads bypass the cache so nothing uncommitted is ever cached.
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import re
 import threading
@@ -16,7 +17,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.signals import request_finished, request_started
 from django.db import IntegrityError, connections, router, transaction
+from django.dispatch import receiver
 
 from ..cache import shared_cache
 from ..codec import (
@@ -297,7 +300,29 @@ def _mark_dirty() -> None:
     transaction.on_commit(bump_version, using=_db_alias())
 
 
+# Inside a request the shared version is read once: a request sees one snapshot of the
+# schemas (its own schema writes clear the process cache as they happen). Outside
+# requests (jobs, commands) every lookup checks. The dict is per request: the signals
+# below run in the request's own context.
+_request_check: contextvars.ContextVar[dict[str, bool] | None] = contextvars.ContextVar(
+    "backend_kit_schema_request_check", default=None
+)
+
+
+@receiver(request_started)
+def _begin_request(**kwargs: Any) -> None:
+    _request_check.set({"checked": False})
+
+
+@receiver(request_finished)
+def _end_request(**kwargs: Any) -> None:
+    _request_check.set(None)
+
+
 def _validate_cache() -> None:
+    request = _request_check.get()
+    if request is not None and request["checked"]:
+        return
     now = time.monotonic()
     ttl = float(bk_settings.SCHEMA_CACHE_TTL)
     if now - _cache.checked_at < ttl and _cache.version is not None:
@@ -308,6 +333,8 @@ def _validate_cache() -> None:
             _cache.entries.clear()
             _cache.version = version
     _cache.checked_at = now
+    if request is not None:
+        request["checked"] = True
 
 
 def load_schema(class_name: str) -> Schema | None:
