@@ -8,9 +8,10 @@ its development extras, then:
   password is printed once), and serves the example project on http://127.0.0.1:8000
   with the embedded defaults (SQLite, in-memory channel layer, in-process jobs, local
   files). The demo task board at / needs npm once, for the Parse JS SDK.
-* ``test``: runs every test suite. Suites whose services are missing on this machine
-  (PostgreSQL, Redis, Node.js, Chromium) are skipped with the reason printed; ``.ci/run``
-  starts those services first so that nothing is skipped in CI.
+* ``test``: runs every test suite and builds the docs (``mkdocs build --strict``).
+  Suites whose services are missing on this machine (PostgreSQL, Redis, Node.js,
+  Chromium) are skipped with the reason printed; ``.ci/run`` starts those services
+  first so that nothing is skipped in CI.
 
 ``python3 dev.py test -- -k increment`` passes the rest to pytest (SQLite run only).
 """
@@ -119,9 +120,26 @@ def test(args: list[str]) -> int:
         )
     else:
         skipped.append("pytest on PostgreSQL: no PostgreSQL on 127.0.0.1:5432 (set DATABASE_URL)")
-    suite("pytest with a swapped user model (email as username)",
-          [PY, "-m", "pytest", "--ds=tests.projects.custom_user.settings", "tests/accounts",
-           "--ignore=tests/accounts/test_allauth.py", "-p", "no:cacheprovider"])
+    suite(
+        "pytest with a swapped user model (email as username)",
+        [
+            PY,
+            "-m",
+            "pytest",
+            "--ds=tests.projects.custom_user.settings",
+            "tests/accounts",
+            "--ignore=tests/accounts/test_allauth.py",
+            "-p",
+            "no:cacheprovider",
+        ],
+    )
+    docs_site = VENV / "docs-site"
+    suite(
+        "docs: mkdocs build --strict",
+        [PY, "-m", "mkdocs", "build", "--strict", "-q", "--site-dir", docs_site],
+    )
+    for check in sorted((ROOT / "docs" / "_tools").glob("check_*.py")):
+        suite(f"docs: {check.name} (the reference pages match the code)", [PY, check])
     live = ROOT / "tests" / "live" / "run_live.py"
     if live.exists():
         if shutil.which("node") and port_open("127.0.0.1", 5432):
