@@ -137,6 +137,7 @@ def test(args: list[str]) -> int:
     suite(
         "docs: mkdocs build --strict",
         [PY, "-m", "mkdocs", "build", "--strict", "-q", "--site-dir", docs_site],
+        env={"NO_MKDOCS_2_WARNING": "1"},
     )
     for check in sorted((ROOT / "docs" / "_tools").glob("check_*.py")):
         suite(f"docs: {check.name} (the reference pages match the code)", [PY, check])

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
@@ -18,7 +18,9 @@ from .models import AuditEntry, QuotaNotice, UsageReport
 def _pretty(value: Any) -> str:
     if value is None:
         return "-"
-    return format_html("<pre>{}</pre>", json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True))
+    return format_html(
+        "<pre>{}</pre>", json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
+    )
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -33,7 +35,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 def _export(fmt: str, content_type: str) -> Any:
-    def action(modeladmin: Any, request: HttpRequest, queryset: Any) -> HttpResponse:
+    def action(modeladmin: Any, request: HttpRequest, queryset: Any) -> StreamingHttpResponse:
         entries = queryset.order_by("at", "id").iterator(chunk_size=2000)
         response = StreamingHttpResponse(lines(entries, fmt), content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="audit-trail.{fmt}"'
@@ -115,8 +117,17 @@ class UsageAdmin(ReadOnlyAdmin):
                     continue
                 cap = caps.get(name)
                 share = f"{100 * used / cap:.0f}%" if cap and used is not None else ""
-                cells.append({"period": "now" if name == "max" else name, "used": used, "cap": cap, "share": share})
-            rows.append({"metric": row.metric, "kind": row.kind, "cells": cells, "state": row.state()})
+                cells.append(
+                    {
+                        "period": "now" if name == "max" else name,
+                        "used": used,
+                        "cap": cap,
+                        "share": share,
+                    }
+                )
+            rows.append(
+                {"metric": row.metric, "kind": row.kind, "cells": cells, "state": row.state()}
+            )
         context = {
             **self.admin_site.each_context(request),
             "title": "Usage and quotas",

@@ -17,9 +17,9 @@ REFUSED_CLOSE_CODE = 1013
 
 
 def _admit_connection(ip: str | None) -> bool:
-    from ..context import RequestContext
-
     from django.db import connections
+
+    from ..context import RequestContext
 
     ctx = RequestContext(ip=ip)
     try:

@@ -109,9 +109,7 @@ def redact(value: Any) -> Any:
 
 def _redact(value: Any, fields: set[str]) -> Any:
     if isinstance(value, dict):
-        return {
-            k: (REDACTED if k in fields else _redact(v, fields)) for k, v in value.items()
-        }
+        return {k: (REDACTED if k in fields else _redact(v, fields)) for k, v in value.items()}
     if isinstance(value, list):
         return [_redact(v, fields) for v in value]
     return value
@@ -158,7 +156,7 @@ def record(
     scope = current()
     ctx = ctx if ctx is not None else (scope.ctx if scope is not None else None)
     admin = scope is not None and scope.origin == "admin"
-    username = scope.staff_username() if admin else ""
+    username = scope.staff_username() if admin and scope is not None else ""
     if not username and ctx is not None and ctx.user is not None:
         username = str(getattr(ctx.user, "username", "") or "")
     ip = ctx.ip if ctx is not None else None

@@ -38,7 +38,12 @@ def _rate_limit_errors() -> list[Any]:
     errors: list[Any] = []
     groups = conf.get("RATE_LIMITS")
     if not isinstance(groups, dict):
-        return [Error("GUARDRAILS['RATE_LIMITS'] must be a dict of group -> limits.", id="backend_kit.E101")]
+        return [
+            Error(
+                "GUARDRAILS['RATE_LIMITS'] must be a dict of group -> limits.",
+                id="backend_kit.E101",
+            )
+        ]
     for group, spec in groups.items():
         if group not in conf.GROUPS:
             errors.append(
@@ -49,15 +54,21 @@ def _rate_limit_errors() -> list[Any]:
                 )
             )
         else:
-            errors += _pair_errors(f"GUARDRAILS['RATE_LIMITS'][{group!r}]", spec, "backend_kit.E101")
+            errors += _pair_errors(
+                f"GUARDRAILS['RATE_LIMITS'][{group!r}]", spec, "backend_kit.E101"
+            )
     classes = conf.get("CLASS_RATE_LIMITS")
     if not isinstance(classes, dict):
-        errors.append(Error("GUARDRAILS['CLASS_RATE_LIMITS'] must be a dict.", id="backend_kit.E102"))
+        errors.append(
+            Error("GUARDRAILS['CLASS_RATE_LIMITS'] must be a dict.", id="backend_kit.E102")
+        )
     else:
         for class_name, per_group in classes.items():
             where = f"GUARDRAILS['CLASS_RATE_LIMITS'][{class_name!r}]"
             if not isinstance(per_group, dict):
-                errors.append(Error(f"{where} must be a dict of group -> limits.", id="backend_kit.E102"))
+                errors.append(
+                    Error(f"{where} must be a dict of group -> limits.", id="backend_kit.E102")
+                )
                 continue
             for group, spec in per_group.items():
                 if group not in ("reads", "writes"):
@@ -72,10 +83,14 @@ def _rate_limit_errors() -> list[Any]:
                     errors += _pair_errors(f"{where}[{group!r}]", spec, "backend_kit.E102")
     functions = conf.get("FUNCTION_RATE_LIMITS")
     if not isinstance(functions, dict):
-        errors.append(Error("GUARDRAILS['FUNCTION_RATE_LIMITS'] must be a dict.", id="backend_kit.E102"))
+        errors.append(
+            Error("GUARDRAILS['FUNCTION_RATE_LIMITS'] must be a dict.", id="backend_kit.E102")
+        )
     else:
         for name, spec in functions.items():
-            errors += _pair_errors(f"GUARDRAILS['FUNCTION_RATE_LIMITS'][{name!r}]", spec, "backend_kit.E102")
+            errors += _pair_errors(
+                f"GUARDRAILS['FUNCTION_RATE_LIMITS'][{name!r}]", spec, "backend_kit.E102"
+            )
     return errors
 
 
@@ -83,7 +98,9 @@ def _quota_errors() -> list[Any]:
     errors: list[Any] = []
     quotas = conf.get("QUOTAS")
     if not isinstance(quotas, dict):
-        return [Error("GUARDRAILS['QUOTAS'] must be a dict of metric -> caps.", id="backend_kit.E103")]
+        return [
+            Error("GUARDRAILS['QUOTAS'] must be a dict of metric -> caps.", id="backend_kit.E103")
+        ]
     for metric, spec in quotas.items():
         where = f"GUARDRAILS['QUOTAS'][{metric!r}]"
         if metric not in conf.FLOWS + conf.LEVELS:
@@ -98,17 +115,31 @@ def _quota_errors() -> list[Any]:
         allowed = conf.PERIODS if metric in conf.FLOWS else ("max",)
         if not isinstance(spec, dict) or not spec:
             errors.append(
-                Error(f"{where} must be a dict of {' / '.join(allowed)} -> cap.", id="backend_kit.E103")
+                Error(
+                    f"{where} must be a dict of {' / '.join(allowed)} -> cap.",
+                    id="backend_kit.E103",
+                )
             )
             continue
         for period, cap in spec.items():
             if period not in allowed:
-                kind = "a flow, capped per day and month" if metric in conf.FLOWS else "a level, capped with 'max'"
-                errors.append(Error(f"{where} has {period!r}; {metric} is {kind}.", id="backend_kit.E103"))
+                kind = (
+                    "a flow, capped per day and month"
+                    if metric in conf.FLOWS
+                    else "a level, capped with 'max'"
+                )
+                errors.append(
+                    Error(f"{where} has {period!r}; {metric} is {kind}.", id="backend_kit.E103")
+                )
             elif not conf.positive_int(cap):
-                errors.append(Error(f"{where}[{period!r}] is {cap!r}, not a positive integer.", id="backend_kit.E103"))
+                errors.append(
+                    Error(
+                        f"{where}[{period!r}] is {cap!r}, not a positive integer.",
+                        id="backend_kit.E103",
+                    )
+                )
         day, month = spec.get("day"), spec.get("month")
-        if conf.positive_int(day) and conf.positive_int(month) and day > month:
+        if conf.positive_int(day) and conf.positive_int(month) and int(day or 0) > int(month or 0):
             errors.append(
                 Error(
                     f"{where}: the daily cap ({day}) is above the monthly cap ({month}).",
@@ -126,8 +157,15 @@ def _quota_errors() -> list[Any]:
             )
         )
     emails = conf.get("QUOTA_EMAILS")
-    if not isinstance(emails, (list, tuple)) or not all(isinstance(e, str) and "@" in e for e in emails):
-        errors.append(Error("GUARDRAILS['QUOTA_EMAILS'] must be a list of e-mail addresses.", id="backend_kit.E104"))
+    if not isinstance(emails, (list, tuple)) or not all(
+        isinstance(e, str) and "@" in e for e in emails
+    ):
+        errors.append(
+            Error(
+                "GUARDRAILS['QUOTA_EMAILS'] must be a list of e-mail addresses.",
+                id="backend_kit.E104",
+            )
+        )
     return errors
 
 
@@ -145,10 +183,16 @@ def _other_errors() -> list[Any]:
     for name in ("AUDIT_REDACT_FIELDS", "AUDIT_IGNORED_MODELS"):
         value = conf.get(name)
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-            errors.append(Error(f"GUARDRAILS[{name!r}] must be a list of strings.", id="backend_kit.E105"))
+            errors.append(
+                Error(f"GUARDRAILS[{name!r}] must be a list of strings.", id="backend_kit.E105")
+            )
     job = conf.get("AUDIT_CLEANUP_JOB")
     if job is not None and (not isinstance(job, str) or not job):
-        errors.append(Error("GUARDRAILS['AUDIT_CLEANUP_JOB'] must be None or a job name.", id="backend_kit.E105"))
+        errors.append(
+            Error(
+                "GUARDRAILS['AUDIT_CLEANUP_JOB'] must be None or a job name.", id="backend_kit.E105"
+            )
+        )
     alias = conf.get("CACHE_ALIAS")
     if alias is not None and alias not in getattr(settings, "CACHES", {}):
         errors.append(
@@ -167,19 +211,44 @@ def _other_errors() -> list[Any]:
             )
         )
     queues = conf.get("METRICS_QUEUES")
-    if queues is not None and (not isinstance(queues, (list, tuple)) or not all(isinstance(q, str) for q in queues)):
-        errors.append(Error("GUARDRAILS['METRICS_QUEUES'] must be None or a list of queue names.", id="backend_kit.E107"))
+    if queues is not None and (
+        not isinstance(queues, (list, tuple)) or not all(isinstance(q, str) for q in queues)
+    ):
+        errors.append(
+            Error(
+                "GUARDRAILS['METRICS_QUEUES'] must be None or a list of queue names.",
+                id="backend_kit.E107",
+            )
+        )
     timeout = conf.get("HEALTH_TIMEOUT")
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-        errors.append(Error(f"GUARDRAILS['HEALTH_TIMEOUT'] is {timeout!r}, not a positive number.", id="backend_kit.E107"))
+        errors.append(
+            Error(
+                f"GUARDRAILS['HEALTH_TIMEOUT'] is {timeout!r}, not a positive number.",
+                id="backend_kit.E107",
+            )
+        )
     if not conf.positive_int(conf.get("BEAT_LOCK_TTL")) or conf.get("BEAT_LOCK_TTL") < 2:
-        errors.append(Error("GUARDRAILS['BEAT_LOCK_TTL'] must be an integer of at least 2 seconds.", id="backend_kit.E107"))
+        errors.append(
+            Error(
+                "GUARDRAILS['BEAT_LOCK_TTL'] must be an integer of at least 2 seconds.",
+                id="backend_kit.E107",
+            )
+        )
     for name in ("BEAT_LOCK_KEY",):
         if not isinstance(conf.get(name), str) or not conf.get(name):
-            errors.append(Error(f"GUARDRAILS[{name!r}] must be a non-empty string.", id="backend_kit.E107"))
+            errors.append(
+                Error(f"GUARDRAILS[{name!r}] must be a non-empty string.", id="backend_kit.E107")
+            )
     url = conf.get("BEAT_LOCK_URL")
-    if url is not None and (not isinstance(url, str) or not url.startswith(("redis://", "rediss://", "unix://"))):
-        errors.append(Error("GUARDRAILS['BEAT_LOCK_URL'] must be None or a redis:// URL.", id="backend_kit.E107"))
+    if url is not None and (
+        not isinstance(url, str) or not url.startswith(("redis://", "rediss://", "unix://"))
+    ):
+        errors.append(
+            Error(
+                "GUARDRAILS['BEAT_LOCK_URL'] must be None or a redis:// URL.", id="backend_kit.E107"
+            )
+        )
     return errors
 
 
@@ -226,7 +295,9 @@ def check_guardrails_deploy(app_configs: Any = None, **kwargs: Any) -> list[Any]
     from django.core.cache import caches
 
     alias = conf.cache_alias()
-    limited = bool(conf.get("RATE_LIMITS") or conf.get("CLASS_RATE_LIMITS") or conf.get("FUNCTION_RATE_LIMITS"))
+    limited = bool(
+        conf.get("RATE_LIMITS") or conf.get("CLASS_RATE_LIMITS") or conf.get("FUNCTION_RATE_LIMITS")
+    )
     if (limited or conf.get("QUOTAS")) and alias in getattr(settings, "CACHES", {}):
         backend = type(caches[alias]).__name__
         if backend in ("LocMemCache", "DummyCache", "FileBasedCache", "DatabaseCache"):
@@ -245,7 +316,7 @@ def check_guardrails_deploy(app_configs: Any = None, **kwargs: Any) -> list[Any]
         errors.append(
             Warning(
                 "prometheus_client is not installed: /metrics answers 501.",
-                hint="pip install 'django-backend-kit[guardrails]', or set METRICS_ENABLED False.",
+                hint="pip install 'django-backend-kit[metrics]', or set METRICS_ENABLED False.",
                 id="backend_kit.W103",
             )
         )

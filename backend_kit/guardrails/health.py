@@ -117,7 +117,9 @@ def run() -> dict[str, Any]:
     futures = {name: pool.submit(_in_thread, check) for name, check in CHECKS.items()}
     for name, future in futures.items():
         try:
-            detail = future.result(timeout=max(0.1, timeout - (time.perf_counter() - started[name])))
+            detail = future.result(
+                timeout=max(0.1, timeout - (time.perf_counter() - started[name]))
+            )
         except FutureTimeout:
             results[name] = {"ok": False, "error": f"no answer within {timeout:g} s"}
             continue

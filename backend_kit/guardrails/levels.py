@@ -138,7 +138,9 @@ def _pg_sql(source: Source, table: str) -> list[str]:
 def _sqlite_sql(source: Source, table: str) -> list[str]:
     levels = _levels_table()
     names = _names(source)
-    ensure = f"INSERT OR IGNORE INTO {levels} (metric, stripe, value) VALUES ('{source.metric}', 0, 0);"
+    ensure = (
+        f"INSERT OR IGNORE INTO {levels} (metric, stripe, value) VALUES ('{source.metric}', 0, 0);"
+    )
     where = f"WHERE metric = '{source.metric}' AND stripe = 0;"
     if source.size_column is None:
         deltas = {"ins": "1", "del": "-1"}

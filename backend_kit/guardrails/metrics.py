@@ -8,8 +8,8 @@ adds them up (:func:`render`).
 
 from __future__ import annotations
 
-import functools
 import os
+import threading
 from types import SimpleNamespace
 from typing import Any
 
@@ -26,16 +26,28 @@ def available() -> bool:
     return True
 
 
-@functools.cache
+_lock = threading.Lock()
+_built: list[Any] = []  # the instruments (or None without prometheus_client), once built
+
+
 def _metrics() -> Any:
+    # The first requests of a process can arrive together on several threads: one
+    # builds the instruments, the others wait and use them (building them twice would
+    # fail, since a name registers only once).
+    if not _built:
+        with _lock:
+            if not _built:
+                _built.append(_build())
+    return _built[0]
+
+
+def _build() -> Any:
     if not available():
         return None
     from prometheus_client import Counter, Gauge, Histogram
 
     return SimpleNamespace(
-        requests=Counter(
-            "bk_http_requests", "Parse API requests", ["route", "method", "status"]
-        ),
+        requests=Counter("bk_http_requests", "Parse API requests", ["route", "method", "status"]),
         latency=Histogram(
             "bk_http_request_duration_seconds",
             "Parse API request duration",
@@ -43,7 +55,9 @@ def _metrics() -> Any:
             buckets=LATENCY_BUCKETS,
         ),
         errors=Counter("bk_parse_errors", "Parse error answers by code", ["route", "code"]),
-        rate_limited=Counter("bk_rate_limited", "Requests refused by a rate limit", ["group", "scope"]),
+        rate_limited=Counter(
+            "bk_rate_limited", "Requests refused by a rate limit", ["group", "scope"]
+        ),
         quota_refused=Counter("bk_quota_refusals", "Work refused by a usage cap", ["metric"]),
         ws_open=Gauge(
             "bk_realtime_connections",
@@ -52,7 +66,9 @@ def _metrics() -> Any:
         ),
         ws_total=Counter("bk_realtime_connections_opened", "LiveQuery connections opened"),
         ws_frames=Counter("bk_realtime_frames", "LiveQuery frames sent, by op", ["op"]),
-        jobs=Counter("bk_jobs", "Job runs by outcome (started, succeeded, failed)", ["job", "outcome"]),
+        jobs=Counter(
+            "bk_jobs", "Job runs by outcome (started, succeeded, failed)", ["job", "outcome"]
+        ),
         pushes=Counter("bk_pushes", "Pushes by outcome (started, succeeded, failed)", ["outcome"]),
         deliveries=Counter("bk_push_deliveries", "Push deliveries by outcome", ["outcome"]),
     )
@@ -190,13 +206,17 @@ class ScrapeCollector:
     def collect(self) -> Any:
         from prometheus_client.core import GaugeMetricFamily
 
-        depth = GaugeMetricFamily("bk_queue_depth", "Messages waiting in a Celery queue", labels=["queue"])
+        depth = GaugeMetricFamily(
+            "bk_queue_depth", "Messages waiting in a Celery queue", labels=["queue"]
+        )
         for queue, count in queue_depths().items():
             depth.add_metric([queue], count)
         yield depth
         from . import quotas
 
-        usage = GaugeMetricFamily("bk_usage", "Usage in the current period", labels=["metric", "period"])
+        usage = GaugeMetricFamily(
+            "bk_usage", "Usage in the current period", labels=["metric", "period"]
+        )
         caps = GaugeMetricFamily("bk_quota_limit", "Usage caps", labels=["metric", "period"])
         for row in quotas.report():
             for period, value in (("day", row.day), ("month", row.month), ("level", row.level)):

@@ -46,7 +46,9 @@ class GuardrailsMiddleware:
         if self.admin_prefix is False:
             self.admin_prefix = _admin_prefix()
         if self.admin_prefix and request.path.startswith(str(self.admin_prefix)):
-            token = audit.enter(audit.Scope("admin", None, request, request.method or "", request.path))
+            token = audit.enter(
+                audit.Scope("admin", None, request, request.method or "", request.path)
+            )
             try:
                 return self.get_response(request)
             finally:
@@ -60,7 +62,11 @@ class GuardrailsMiddleware:
         self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
     ) -> HttpResponse | None:
         match = request.resolver_match
-        if match is None or match.url_name != DOWNLOAD_VIEW or request.method not in ("GET", "HEAD"):
+        if (
+            match is None
+            or match.url_name != DOWNLOAD_VIEW
+            or request.method not in ("GET", "HEAD")
+        ):
             return None
         request.bk_download = request.method == "GET"  # type: ignore[attr-defined]
         ctx = RequestContext(

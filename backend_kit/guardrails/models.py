@@ -139,3 +139,6 @@ class UsageReport(models.Model):
         verbose_name = "usage"
         verbose_name_plural = "usage"
         default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return "usage"

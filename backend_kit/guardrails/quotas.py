@@ -133,9 +133,9 @@ def consume(metric: str, amount: int = 1, *, enforce: bool = True) -> None:
         period, cap = max(refused, key=lambda pc: pc[0].ends)
         raise flow_error(metric, period, cap)
     for period, value in zip(current, values, strict=True):
-        cap = caps.get(period.name)
-        if cap is not None:
-            _maybe_notify(metric, period.name, period.key, value - amount, value, cap)
+        period_cap = caps.get(period.name)
+        if period_cap is not None:
+            _maybe_notify(metric, period.name, period.key, value - amount, value, period_cap)
 
 
 def check_flow(metric: str, ctx: RequestContext | None) -> None:
@@ -236,9 +236,8 @@ def _mail(metric: str, period: str, kind: str, used: int, cap: int) -> None:
     what = "reached its cap" if kind == "cap" else "passed its warning threshold"
     per = "" if period == "max" else f" per {period}"
     subject = f"[{bk_settings.APP_NAME}] {_label(metric)}{per} {what}"
-    body = (
-        f"Usage of {_label(metric)}{per} is at {used} of a cap of {cap}.\n"
-        + ("Further work of this kind is refused until the period ends.\n" if kind == "cap" else "")
+    body = f"Usage of {_label(metric)}{per} is at {used} of a cap of {cap}.\n" + (
+        "Further work of this kind is refused until the period ends.\n" if kind == "cap" else ""
     )
     try:
         send_mail(subject, body, None, list(emails), fail_silently=False)

@@ -35,7 +35,7 @@ class Rule:
 
 def parse_rules(spec: Any) -> list[Rule]:
     """``{scope: [count, seconds]}`` -> rules; invalid entries are left out (E101)."""
-    rules = []
+    rules: list[Rule] = []
     if not isinstance(spec, dict):
         return rules
     for scope, value in spec.items():

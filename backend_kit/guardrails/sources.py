@@ -74,7 +74,9 @@ def _schema_state(row: Any) -> dict[str, Any] | None:
     }
 
 
-def _stash_before(sender: Any, instance: Any, raw: bool = False, using: Any = None, **kw: Any) -> None:
+def _stash_before(
+    sender: Any, instance: Any, raw: bool = False, using: Any = None, **kw: Any
+) -> None:
     if raw or not audit.enabled() or instance.pk is None:
         instance._bk_audit_before = None
         return
@@ -189,14 +191,18 @@ def _dump(instance: Any) -> dict[str, Any]:
     return data
 
 
-def admin_pre_save(sender: Any, instance: Any, raw: bool = False, using: Any = None, **kw: Any) -> None:
+def admin_pre_save(
+    sender: Any, instance: Any, raw: bool = False, using: Any = None, **kw: Any
+) -> None:
     if raw or not _admin_recording(sender) or instance.pk is None:
         return
     old = sender._default_manager.using(using).filter(pk=instance.pk).first()
     instance._bk_audit_dump = _dump(old) if old is not None else None
 
 
-def admin_post_save(sender: Any, instance: Any, created: bool, raw: bool = False, **kw: Any) -> None:
+def admin_post_save(
+    sender: Any, instance: Any, created: bool, raw: bool = False, **kw: Any
+) -> None:
     if raw or not _admin_recording(sender):
         return
     fields = kw.get("update_fields")
@@ -230,7 +236,9 @@ def admin_post_delete(sender: Any, instance: Any, **kw: Any) -> None:
     )
 
 
-def admin_m2m_changed(sender: Any, instance: Any, action: str, model: Any, pk_set: Any, **kw: Any) -> None:
+def admin_m2m_changed(
+    sender: Any, instance: Any, action: str, model: Any, pk_set: Any, **kw: Any
+) -> None:
     if not action.startswith("post_") or not _admin_recording(type(instance)):
         return
     audit.record(

@@ -26,7 +26,9 @@ class DeepHealthView(ParseAPIView):
 
 
 def _same(given: str | None, expected: str | None) -> bool:
-    return bool(given and expected) and hmac.compare_digest(given.encode(), expected.encode())
+    if not given or not expected:
+        return False
+    return hmac.compare_digest(given.encode(), expected.encode())
 
 
 def metrics_allowed(request: HttpRequest) -> bool:
@@ -50,7 +52,10 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"error": "unauthorized"}, status=403)
     if not app_settings.get("METRICS_ENABLED") or not metrics.available():
         return JsonResponse(
-            {"code": 1, "error": "metrics are off (METRICS_ENABLED) or prometheus_client is missing"},
+            {
+                "code": 1,
+                "error": "metrics are off (METRICS_ENABLED) or prometheus_client is missing",
+            },
             status=501,
         )
     body, content_type = metrics.render()

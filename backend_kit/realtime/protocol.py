@@ -122,23 +122,21 @@ def context_for(message: dict[str, Any], *, ip: str | None = None) -> RequestCon
         else None
     )
     token = message.get("sessionToken")
-    bad_token: ParseError | None = None
     if token:
         ctx.session_token = token
         try:
             ctx.user, ctx.session = identity.authenticate_session(token, ctx)
         except ParseError as exc:
-            # as in Parse, beforeConnect runs (without a user) before the token is refused,
-            # so its own refusal is the one the client sees
-            if hook is None or exc.code != Code.INVALID_SESSION_TOKEN:
+            # As in Parse, a connect with an unknown or expired token is a connect without
+            # a user (the SDKs reconnect with the token they started with, long after a
+            # logout); a subscription's own token is still checked.
+            if message.get("op") != "connect" or exc.code != Code.INVALID_SESSION_TOKEN:
                 raise
-            bad_token = exc
+            ctx.session_token = None
         else:
             _ = ctx.roles  # resolve now, off the event loop
     if hook is not None:
         hook(ctx, message)
-    if bad_token is not None:
-        raise bad_token
     return ctx
 
 

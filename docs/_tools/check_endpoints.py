@@ -52,6 +52,7 @@ def setup_django() -> None:
         apps += ["django_celery_beat", "backend_kit.jobs"]
         if installed("backend_kit.push") and installed("push_notifications"):
             apps += ["push_notifications", "backend_kit.push"]
+    apps.append("backend_kit.guardrails")
     settings.configure(
         SECRET_KEY="endpoints-listing",
         INSTALLED_APPS=apps,

@@ -3,8 +3,9 @@
 
 The code's settings are the keys of ``backend_kit.conf.DEFAULTS`` (``BACKEND_KIT``) and
 of each app's own dict: ``LIVE_QUERY`` (``backend_kit/realtime/settings.py``), ``FILES``
-(``backend_kit/files/settings.py``) and ``PUSH`` (``backend_kit/push/app_settings.py``,
-when the push app exists). The jobs app's keys live in ``DEFAULTS`` itself.
+(``backend_kit/files/settings.py``), ``PUSH`` (``backend_kit/push/app_settings.py``,
+when the push app exists) and ``GUARDRAILS`` (``backend_kit/guardrails/app_settings.py``).
+The jobs app's keys live in ``DEFAULTS`` itself.
 
 The page marks each section with an HTML comment ``<!-- settings: NAME -->``; a key is
 documented when a table row of that section starts with it in backticks. Keys missing
@@ -31,6 +32,7 @@ SOURCES = {
     "LIVE_QUERY": ("backend_kit.realtime.settings", "DEFAULTS"),
     "FILES": ("backend_kit.files.settings", "DEFAULTS"),
     "PUSH": ("backend_kit.push.app_settings", "DEFAULTS"),
+    "GUARDRAILS": ("backend_kit.guardrails.app_settings", "DEFAULTS"),
 }
 
 

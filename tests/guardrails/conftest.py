@@ -59,10 +59,18 @@ def audit_mark() -> int:
 def classes(master: Any) -> None:
     """Classes the tests write to as clients (clients may not create classes)."""
     for name in ("Thing", "Note", "Hot", "Cold", "Item", "Log"):
-        r = master.post(f"schemas/{name}", {"className": name, "fields": {
-            "a": {"type": "Number"}, "i": {"type": "Number"}, "n": {"type": "Number"},
-            "text": {"type": "String"},
-        }})
+        r = master.post(
+            f"schemas/{name}",
+            {
+                "className": name,
+                "fields": {
+                    "a": {"type": "Number"},
+                    "i": {"type": "Number"},
+                    "n": {"type": "Number"},
+                    "text": {"type": "String"},
+                },
+            },
+        )
         assert r.status_code == 200, r.json_body
 
 

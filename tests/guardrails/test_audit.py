@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -71,29 +72,52 @@ def test_every_privileged_change_is_recorded_and_no_user_change(
     assert ann.put(f"classes/Note/{mine}", {"done": True}).status_code == 200
     assert ann.get(f"classes/Note/{mine}").status_code == 200
     assert ann.post("functions/noteAsCaller").status_code == 200
-    assert ann.post("batch", {"requests": [
-        {"method": "POST", "path": "/parse/classes/Note", "body": {"text": "batched"}},
-    ]}).status_code == 200
+    assert (
+        ann.post(
+            "batch",
+            {
+                "requests": [
+                    {"method": "POST", "path": "/parse/classes/Note", "body": {"text": "batched"}},
+                ]
+            },
+        ).status_code
+        == 200
+    )
     assert ann.delete(f"classes/Note/{mine}").status_code == 200
     assert entries_after(mark) == []
 
     # --- the master key, cloud code as master, the admin
-    assert master.put(
-        "schemas/Note",
-        {"fields": {"score": {"type": "Number"}}, "classLevelPermissions": {
-            "find": {"*": True}, "get": {"*": True}, "count": {"*": True},
-            "create": {"*": True}, "update": {"*": True}, "delete": {"*": True},
-            "addField": {}, "protectedFields": {"*": []},
-        }},
-    ).status_code == 200
+    assert (
+        master.put(
+            "schemas/Note",
+            {
+                "fields": {"score": {"type": "Number"}},
+                "classLevelPermissions": {
+                    "find": {"*": True},
+                    "get": {"*": True},
+                    "count": {"*": True},
+                    "create": {"*": True},
+                    "update": {"*": True},
+                    "delete": {"*": True},
+                    "addField": {},
+                    "protectedFields": {"*": []},
+                },
+            },
+        ).status_code
+        == 200
+    )
     by_master = master.post("classes/Note", {"text": "by master"}).json_body["objectId"]
-    assert master.put(f"classes/Note/{by_master}", {"text": "edited", "score": 2}).status_code == 200
+    assert (
+        master.put(f"classes/Note/{by_master}", {"text": "edited", "score": 2}).status_code == 200
+    )
     assert master.put("config", {"params": {"welcome": "hello"}}).status_code == 200
     role = master.post("roles", {"name": "Moderators", "ACL": {"*": {"read": True}}})
     assert role.status_code == 201, role.json_body
     from_cloud = ann.post("functions/noteAsMaster").json_body["result"]
     admin_edit(admin_client, "Note", by_master, {"text": "fixed in the admin", "score": 3})
-    assert admin_client.post(reverse("admin:auth_group_add"), {"name": "Support"}).status_code == 302
+    assert (
+        admin_client.post(reverse("admin:auth_group_add"), {"name": "Support"}).status_code == 302
+    )
     assert master.delete(f"classes/Note/{from_cloud}").status_code == 200
     assert master.delete("purge/Note").status_code == 200
 
@@ -124,9 +148,14 @@ def test_every_privileged_change_is_recorded_and_no_user_change(
     assert admin.after == {"score": 3, "text": "fixed in the admin"}
     assert found[8].after["name"] == "Support"
     schema = found[0]
-    assert schema.before == {"fields": {}} and schema.after == {"fields": {"score": {"type": "Number"}}}
+    assert schema.before == {"fields": {}} and schema.after == {
+        "fields": {"score": {"type": "Number"}}
+    }
     assert found[1].after["addField"] == {}
-    assert found[4].object_id == "welcome" and found[4].after == {"value": "hello", "masterKeyOnly": False}
+    assert found[4].object_id == "welcome" and found[4].after == {
+        "value": "hello",
+        "masterKeyOnly": False,
+    }
     assert found[10].path == "/parse/purge/Note"
     # nothing with a user's own rights, and no entry without a master or admin behind it
     assert all(e.master for e in found if e.target in ("object", "request", "model"))
@@ -139,14 +168,53 @@ def test_role_changes_are_recorded_whoever_makes_them(master: Any) -> None:
     role = ann.post("roles", {"name": "AnnsFriends", "ACL": acl})
     assert role.status_code == 201, role.json_body
     friend_id, _ = sign_up("bob")
-    add = {"users": {"__op": "AddRelation", "objects": [
-        {"__type": "Pointer", "className": "_User", "objectId": friend_id}
-    ]}}
+    add = {
+        "users": {
+            "__op": "AddRelation",
+            "objects": [{"__type": "Pointer", "className": "_User", "objectId": friend_id}],
+        }
+    }
     assert ann.put(f"roles/{role.json_body['objectId']}", add).status_code == 200
     found = entries_after(mark)
-    assert summary(found) == [("api", "object", "create", "_Role"), ("api", "object", "update", "_Role")]
+    assert summary(found) == [
+        ("api", "object", "create", "_Role"),
+        ("api", "object", "update", "_Role"),
+    ]
     assert found[1].user_id == ann_id and not found[1].master
     assert found[1].changes == add
+
+
+def test_master_batches_and_user_edits_are_recorded_one_by_one(
+    master: Any, note_class: None
+) -> None:
+    ann_id, ann = sign_up("ann")
+    mark = audit_mark()
+    # ann changing her own user, with her own rights, is not recorded
+    assert ann.put(f"users/{ann_id}", {"email": "ann@example.org"}).status_code == 200
+    assert entries_after(mark) == []
+    r = master.post(
+        "batch",
+        {
+            "requests": [
+                {"method": "POST", "path": "/parse/classes/Note", "body": {"text": "batched"}},
+                {
+                    "method": "PUT",
+                    "path": f"/parse/users/{ann_id}",
+                    "body": {"email": "ann@example.com", "password": "new-pw-1"},
+                },
+            ]
+        },
+    )
+    assert r.status_code == 200 and all("success" in item for item in r.json_body), r.json_body
+    found = entries_after(mark)
+    assert summary(found) == [
+        ("api", "object", "create", "Note"),
+        ("api", "object", "update", "_User"),
+    ]
+    user = found[1]
+    assert user.object_id == ann_id and user.after["email"] == "ann@example.com"
+    assert user.before["email"] == "ann@example.org"
+    assert "new-pw-1" not in json.dumps([user.before, user.after, user.changes])
 
 
 def test_implicit_schema_changes_are_schema_changes(master: Any, note_class: None) -> None:
@@ -171,19 +239,38 @@ def test_secrets_are_redacted(master: Any, guardrails: Any) -> None:
     assert vault.after["pin"] == "<redacted>" and vault.after["label"] == "door"
 
 
-def test_admin_model_changes_need_no_parse_at_all(admin_client: Any, django_user_model: Any) -> None:
+def test_admin_model_changes_need_no_parse_at_all(
+    admin_client: Any, django_user_model: Any
+) -> None:
     staff = django_user_model.objects.create_user("helper", password="pw")
     mark = audit_mark()
     url = reverse("admin:auth_user_change", args=[staff.pk])
     page = admin_client.get(url)
     form = page.context["adminform"].form
-    data = {k: v for k, v in form.initial.items() if v is not None and k not in ("password", "groups", "user_permissions", "last_login", "date_joined")}
-    data.update({"username": "helper", "is_staff": "on", "is_active": "on",
-                 "date_joined_0": "2024-01-01", "date_joined_1": "00:00:00"})
+    data = {
+        k: v
+        for k, v in form.initial.items()
+        if v is not None
+        and k not in ("password", "groups", "user_permissions", "last_login", "date_joined")
+    }
+    data.update(
+        {
+            "username": "helper",
+            "is_staff": "on",
+            "is_active": "on",
+            "date_joined_0": "2024-01-01",
+            "date_joined_1": "00:00:00",
+        }
+    )
     r = admin_client.post(url, data)
     assert r.status_code == 302, r.context["adminform"].form.errors
     (entry,) = [e for e in entries_after(mark) if e.class_name.endswith(".user")]
-    assert (entry.origin, entry.target, entry.action, entry.username) == ("admin", "model", "update", "admin")
+    assert (entry.origin, entry.target, entry.action, entry.username) == (
+        "admin",
+        "model",
+        "update",
+        "admin",
+    )
     assert entry.before["is_staff"] is False and entry.after["is_staff"] is True
 
 
@@ -210,26 +297,42 @@ def test_entries_cannot_be_changed_or_deleted(master: Any) -> None:
         AuditEntry.objects.all().delete()
     # below the ORM, the database refuses too
     table = AuditEntry._meta.db_table
-    with pytest.raises(Exception, match="append-only"), transaction.atomic(), connection.cursor() as c:
+    with (
+        pytest.raises(Exception, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as c,
+    ):
         c.execute(f"UPDATE {table} SET action = 'forged' WHERE id = %s", [entry.pk])
     if connection.vendor == "postgresql":
-        with pytest.raises(Exception, match="append-only"), transaction.atomic(), connection.cursor() as c:
+        with (
+            pytest.raises(Exception, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as c,
+        ):
             c.execute(f"DELETE FROM {table} WHERE id = %s", [entry.pk])
     assert AuditEntry.objects.get(pk=entry.pk).action == "create"
+
+
+def age(entry: AuditEntry, days: int) -> None:
+    """Back-date an entry, past the append-only trigger (a test's shortcut)."""
+    table = AuditEntry._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER bk_gr_audit_append_only")
+        else:
+            cursor.execute("DROP TRIGGER bk_gr_audit_append_only")
+        cursor.execute(
+            f"UPDATE {table} SET at = %s WHERE id = %s",
+            [timezone.now() - timedelta(days=days), entry.pk],
+        )
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER bk_gr_audit_append_only")
 
 
 def test_retention_clean_up_deletes_only_old_entries(master: Any, guardrails: Any) -> None:
     guardrails(AUDIT_RETENTION_DAYS=30)
     old, kept = some_entries(master, 2)
-    table = AuditEntry._meta.db_table
-    with connection.cursor() as cursor:  # age one entry (past the trigger: a test's shortcut)
-        if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE %s DISABLE TRIGGER bk_gr_audit_append_only" % table)
-        else:
-            cursor.execute("DROP TRIGGER bk_gr_audit_append_only")
-        cursor.execute(f"UPDATE {table} SET at = %s WHERE id = %s", [timezone.now() - timedelta(days=31), old.pk])
-        if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE %s ENABLE TRIGGER bk_gr_audit_append_only" % table)
+    age(old, 31)
     out = io.StringIO()
     call_command("bk_audit_cleanup", "--dry-run", stdout=out)
     assert out.getvalue().startswith("would delete 1 audit entries")
@@ -237,6 +340,23 @@ def test_retention_clean_up_deletes_only_old_entries(master: Any, guardrails: An
     assert not AuditEntry.objects.filter(pk=old.pk).exists()
     assert AuditEntry.objects.filter(pk=kept.pk).exists()
     assert retention.clean_up() == 0
+
+
+def test_the_clean_up_as_a_cloud_job(master: Any, guardrails: Any, cloud_code: Any) -> None:
+    guardrails(AUDIT_RETENTION_DAYS=30, AUDIT_CLEANUP_JOB="auditCleanup")
+    retention.register_cleanup_job()
+    assert cloud_code.jobs["auditCleanup"].handler is retention.cleanup_job
+    old, kept = some_entries(master, 2)
+    age(old, 40)
+    assert (
+        retention.cleanup_job(SimpleNamespace(params={"dry_run": True}))
+        == "would delete 1 audit entries"
+    )
+    assert AuditEntry.objects.filter(pk=old.pk).exists()
+    # the retention can be shortened for one run; the entry of today stays
+    assert retention.cleanup_job(SimpleNamespace(params={"days": 35})) == "deleted 1 audit entries"
+    assert not AuditEntry.objects.filter(pk=old.pk).exists()
+    assert AuditEntry.objects.filter(pk=kept.pk).exists()
 
 
 def test_export_as_json_lines_and_csv(master: Any, tmp_path: Any) -> None:
@@ -247,7 +367,18 @@ def test_export_as_json_lines_and_csv(master: Any, tmp_path: Any) -> None:
     assert [r["id"] for r in rows] == [e.id for e in entries]
     assert rows[0]["after"]["i"] == 0 and rows[0]["origin"] == "api"
     path = tmp_path / "audit.csv"
-    call_command("bk_audit_export", "--format", "csv", "--class", "Log", "--target", "object", "-o", str(path), stderr=io.StringIO())
+    call_command(
+        "bk_audit_export",
+        "--format",
+        "csv",
+        "--class",
+        "Log",
+        "--target",
+        "object",
+        "-o",
+        str(path),
+        stderr=io.StringIO(),
+    )
     lines = path.read_text().splitlines()
     assert lines[0].startswith("id,at,origin,target,action") and len(lines) == 3
 
@@ -258,16 +389,30 @@ def test_admin_lists_filters_and_exports(admin_client: Any, master: Any) -> None
     r = admin_client.get(changelist, {"origin__exact": "api", "q": "Log"})
     assert r.status_code == 200
     assert {e.pk for e in r.context["cl"].result_list} >= {e.pk for e in entries}
-    assert admin_client.get(changelist, {"origin__exact": "admin", "q": "Log"}).context["cl"].result_count == 0
-    detail = admin_client.get(reverse("admin:backend_kit_guardrails_auditentry_change", args=[entries[0].pk]))
+    assert (
+        admin_client.get(changelist, {"origin__exact": "admin", "q": "Log"})
+        .context["cl"]
+        .result_count
+        == 0
+    )
+    detail = admin_client.get(
+        reverse("admin:backend_kit_guardrails_auditentry_change", args=[entries[0].pk])
+    )
     assert detail.status_code == 200 and "&quot;i&quot;: 0" in detail.content.decode()
-    r = admin_client.post(changelist, {"action": "export_jsonl", "_selected_action": [e.pk for e in entries]})
+    r = admin_client.post(
+        changelist, {"action": "export_jsonl", "_selected_action": [e.pk for e in entries]}
+    )
     assert r.status_code == 200
     lines = b"".join(r.streaming_content).decode().splitlines()
     assert [json.loads(line)["id"] for line in lines] == [e.pk for e in entries]
     # read-only: no add, and no change or delete of an entry
-    assert admin_client.get(reverse("admin:backend_kit_guardrails_auditentry_add")).status_code == 403
-    r = admin_client.post(reverse("admin:backend_kit_guardrails_auditentry_delete", args=[entries[0].pk]), {"post": "yes"})
+    assert (
+        admin_client.get(reverse("admin:backend_kit_guardrails_auditentry_add")).status_code == 403
+    )
+    r = admin_client.post(
+        reverse("admin:backend_kit_guardrails_auditentry_delete", args=[entries[0].pk]),
+        {"post": "yes"},
+    )
     assert r.status_code == 403 and AuditEntry.objects.filter(pk=entries[0].pk).exists()
 
 

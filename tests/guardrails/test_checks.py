@@ -26,7 +26,9 @@ def test_e100_not_a_dict(guardrails: Any, settings: Any) -> None:
 
 def test_w100_unknown_key(guardrails: Any) -> None:
     guardrails(RATE_LIMIT={"reads": {"ip": [1, 1]}})
-    assert [m.msg for m in found("backend_kit.W100")] == ["Unknown GUARDRAILS setting 'RATE_LIMIT'."]
+    assert [m.msg for m in found("backend_kit.W100")] == [
+        "Unknown GUARDRAILS setting 'RATE_LIMIT'."
+    ]
 
 
 @pytest.mark.parametrize(

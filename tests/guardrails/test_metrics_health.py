@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from django.test import Client
 
 from backend_kit.cloud import job
+from backend_kit.guardrails import metrics
 from tests.conftest import APP_ID, MASTER_KEY, ParseClient
 
 TOKEN = "a-long-scrape-token-0123456789"
@@ -92,6 +96,29 @@ def test_rate_limits_and_job_outcomes_are_counted(
     assert grew("bk_rate_limited_total", group="reads", scope="ip") == 1
     assert grew("bk_jobs_total", job="tick", outcome="started") == 1
     assert grew("bk_jobs_total", job="tick", outcome="succeeded") == 1
+
+
+def test_the_first_requests_of_a_process_build_the_instruments_once(monkeypatch: Any) -> None:
+    # found by tests/ha: several threads of a fresh server measured their first
+    # requests together, each built the instruments, and all but one lost a sample
+    built: list[object] = []
+    start = threading.Barrier(8)
+
+    def build() -> object:
+        time.sleep(0.05)  # long enough for every thread to arrive meanwhile
+        built.append(object())
+        return built[-1]
+
+    monkeypatch.setattr(metrics, "_built", [])
+    monkeypatch.setattr(metrics, "_build", build)
+
+    def first_use(_: int) -> object:
+        start.wait(timeout=10)
+        return metrics._metrics()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        seen = list(pool.map(first_use, range(8)))
+    assert len(built) == 1 and all(found is built[0] for found in seen)
 
 
 def test_metrics_can_be_switched_off(db: Any, guardrails: Any) -> None:

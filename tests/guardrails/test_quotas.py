@@ -61,7 +61,9 @@ def test_a_monthly_cap(classes: None, guardrails: Any, clock: list[datetime]) ->
     clock[0] += timedelta(days=1)  # a new day, the same month
     refused = client.get("classes/Item")
     assert_capped(refused)
-    assert int(refused["Retry-After"]) == int((datetime(2026, 4, 1, tzinfo=UTC) - clock[0]).total_seconds())
+    assert int(refused["Retry-After"]) == int(
+        (datetime(2026, 4, 1, tzinfo=UTC) - clock[0]).total_seconds()
+    )
     clock[0] = datetime(2026, 4, 1, tzinfo=UTC)
     assert client.get("classes/Item").status_code == 200
 
@@ -70,7 +72,9 @@ def test_warning_and_cap_notices_go_out_once(
     classes: None, guardrails: Any, clock: list[datetime], settings: Any
 ) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    guardrails(QUOTAS={"requests": {"day": 4}}, QUOTA_WARNING_AT=0.5, QUOTA_EMAILS=["ops@example.com"])
+    guardrails(
+        QUOTAS={"requests": {"day": 4}}, QUOTA_WARNING_AT=0.5, QUOTA_EMAILS=["ops@example.com"]
+    )
     heard: list[tuple[str, dict[str, Any]]] = []
 
     def warned(sender: Any, **kw: Any) -> None:
@@ -89,29 +93,49 @@ def test_warning_and_cap_notices_go_out_once(
         signals.quota_warning.disconnect(warned)
         signals.quota_reached.disconnect(reached)
     day = {"metric": "requests", "period": "day"}
-    assert heard == [("warning", {**day, "used": 2, "limit": 4}), ("cap", {**day, "used": 4, "limit": 4})]
-    notices = list(QuotaNotice.objects.order_by("id").values_list("metric", "period", "period_key", "kind"))
-    assert notices == [("requests", "day", "20260314", "warning"), ("requests", "day", "20260314", "cap")]
+    assert heard == [
+        ("warning", {**day, "used": 2, "limit": 4}),
+        ("cap", {**day, "used": 4, "limit": 4}),
+    ]
+    notices = list(
+        QuotaNotice.objects.order_by("id").values_list("metric", "period", "period_key", "kind")
+    )
+    assert notices == [
+        ("requests", "day", "20260314", "warning"),
+        ("requests", "day", "20260314", "cap"),
+    ]
     assert [m.to for m in mail.outbox] == [["ops@example.com"], ["ops@example.com"]]
     assert "reached its cap" in mail.outbox[1].subject
 
 
-def test_a_batch_counts_as_its_sub_requests(classes: None, guardrails: Any, clock: list[datetime]) -> None:
+def test_a_batch_counts_as_its_sub_requests(
+    classes: None, guardrails: Any, clock: list[datetime]
+) -> None:
     guardrails(QUOTAS={"requests": {"day": 3}})
     client = ParseClient()
 
     def batch(n: int) -> Any:
-        return client.post("batch", {"requests": [
-            {"method": "POST", "path": "/parse/classes/Item", "body": {"n": i}} for i in range(n)
-        ]})
+        return client.post(
+            "batch",
+            {
+                "requests": [
+                    {"method": "POST", "path": "/parse/classes/Item", "body": {"n": i}}
+                    for i in range(n)
+                ]
+            },
+        )
 
     assert batch(2).status_code == 200
     assert_capped(batch(2))  # would be four
-    assert client.post("classes/Item", {"n": 3}).status_code == 201  # the refused batch was not counted
+    assert (
+        client.post("classes/Item", {"n": 3}).status_code == 201
+    )  # the refused batch was not counted
     assert_capped(client.post("classes/Item", {"n": 4}))
 
 
-def test_the_master_key_is_exempt_unless_configured(classes: None, guardrails: Any, clock: list[datetime]) -> None:
+def test_the_master_key_is_exempt_unless_configured(
+    classes: None, guardrails: Any, clock: list[datetime]
+) -> None:
     guardrails(QUOTAS={"requests": {"day": 1}})
     master = ParseClient(master=True)
     assert [master.get("classes/Item").status_code for _ in range(3)] == [200, 200, 200]
@@ -160,7 +184,9 @@ def test_an_objects_cap_stops_creates_exactly_and_frees_up_with_deletes(
 
 
 @pytest.mark.postgres
-def test_an_objects_cap_holds_under_concurrent_creates(transactional_db: Any, guardrails: Any) -> None:
+def test_an_objects_cap_holds_under_concurrent_creates(
+    transactional_db: Any, guardrails: Any
+) -> None:
     writes.create(RequestContext.master(), "Item", {"n": 0})  # the class exists
     level = levels.recount()["objects_stored"]
     guardrails(QUOTAS={"objects_stored": {"max": level + 25}})
@@ -235,7 +261,9 @@ def test_pushes_are_refused_once_the_sent_count_is_at_its_cap(
     assert_capped(master.post("push", {"channels": ["news"], "data": {"alert": "hi"}}))
 
 
-def test_realtime_connections_are_capped(transactional_db: Any, guardrails: Any, clock: list[datetime]) -> None:
+def test_realtime_connections_are_capped(
+    transactional_db: Any, guardrails: Any, clock: list[datetime]
+) -> None:
     guardrails(QUOTAS={"realtime_connections": {"day": 1}})
     served: list[str] = []
 

@@ -10,9 +10,8 @@ from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.ha.server_settings")
 
-from example_project.asgi import application  # noqa: E402
-
 from backend_kit.guardrails import quotas  # noqa: E402
+from example_project.asgi import application  # noqa: E402
 
 __all__ = ["application"]
 

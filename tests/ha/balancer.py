@@ -110,7 +110,7 @@ class Balancer:
         for backend in self._candidates():
             try:
                 upstream = await asyncio.wait_for(asyncio.open_connection(*backend), timeout=2)
-            except (OSError, asyncio.TimeoutError):
+            except (TimeoutError, OSError):
                 self.refused[backend] += 1
                 self._down_until[backend] = time.monotonic() + self.down_for
                 continue

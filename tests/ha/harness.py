@@ -56,7 +56,9 @@ def base_database_url() -> str:
 
 def postgres_reachable() -> bool:
     try:
-        with psycopg.connect(dsn(_with_database(base_database_url(), "postgres")), connect_timeout=3):
+        with psycopg.connect(
+            dsn(_with_database(base_database_url(), "postgres")), connect_timeout=3
+        ):
             return True
     except psycopg.Error:
         return False
@@ -80,7 +82,7 @@ def base_env(database_url: str, redis_url: str, prefix: str) -> dict[str, str]:
         "PYTHONPATH": str(ROOT),
         "PYTHONUNBUFFERED": "1",
         "DB_POOL_MIN": "1",
-        "DB_POOL_MAX": "6",
+        "DB_POOL_MAX": "8",
     }
     for name in ("BACKEND_KIT_CONFORMANCE", "CELERY_BROKER_URL", "BK_HA_GUARDRAILS", "BK_HA_TICK"):
         env.pop(name, None)
@@ -233,9 +235,19 @@ class Cluster:
         proc = self._proc(
             "asgi",
             [
-                sys.executable, "-m", "uvicorn", "tests.ha.asgi:application",
-                "--host", "127.0.0.1", "--port", str(port),
-                "--workers", "1", "--no-access-log", "--lifespan", "off",
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "tests.ha.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+                "--no-access-log",
+                "--lifespan",
+                "off",
             ],
         )
         proc.port = port
@@ -246,10 +258,23 @@ class Cluster:
         return self._proc(
             "worker",
             [
-                sys.executable, "-m", "celery", "-A", "example_project", "worker",
-                "-Q", self.prefix, "--pool=prefork", f"--concurrency={concurrency}",
-                "--without-gossip", "--without-mingle", "--without-heartbeat",
-                "-n", name, "-l", "INFO",
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "example_project",
+                "worker",
+                "-Q",
+                self.prefix,
+                "--pool=prefork",
+                f"--concurrency={concurrency}",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                name,
+                "-l",
+                "INFO",
             ],
         )
 
@@ -257,9 +282,18 @@ class Cluster:
         return self._proc(
             "beat",
             [
-                sys.executable, "-m", "celery", "-A", "example_project", "beat",
-                "-l", "INFO", "--max-interval", "1",
-                "-s", str(self.dir / f"beat-{len(self.procs)}"),
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "example_project",
+                "beat",
+                "-l",
+                "INFO",
+                "--max-interval",
+                "1",
+                "-s",
+                str(self.dir / f"beat-{len(self.procs)}"),
             ],
         )
 
@@ -317,7 +351,9 @@ def headers(*, master: bool = False, installation: str | None = None) -> dict[st
 
 def create_class(origin: str, name: str, fields: dict[str, str]) -> None:
     body = {"className": name, "fields": {k: {"type": v} for k, v in fields.items()}}
-    r = httpx.post(f"{origin}/parse/schemas/{name}", json=body, headers=headers(master=True), timeout=30)
+    r = httpx.post(
+        f"{origin}/parse/schemas/{name}", json=body, headers=headers(master=True), timeout=30
+    )
     assert r.status_code == 200, r.text
 
 

@@ -75,7 +75,9 @@ def burst(requests: list[tuple[str, str, dict[str, str]]]) -> list[httpx.Respons
         async with httpx.AsyncClient(timeout=60, limits=limits) as client:
             gate = asyncio.Semaphore(CONCURRENCY)
 
-            async def post(i: int, origin: str, class_name: str, hdrs: dict[str, str]) -> httpx.Response:
+            async def post(
+                i: int, origin: str, class_name: str, hdrs: dict[str, str]
+            ) -> httpx.Response:
                 async with gate:
                     return await client.post(
                         f"{origin}/parse/classes/{class_name}",
@@ -94,7 +96,9 @@ TAG = secrets.token_hex(6)
 
 
 def tagged(cluster: Cluster, class_name: str) -> list[str]:
-    return [oid for oid, data in objects(cluster.database_url, class_name) if data.get("tag") == TAG]
+    return [
+        oid for oid, data in objects(cluster.database_url, class_name) if data.get("tag") == TAG
+    ]
 
 
 def test_a_rate_limit_holds_across_two_processes(pair: tuple[Cluster, Proc, Proc]) -> None:
@@ -110,7 +114,11 @@ def test_a_rate_limit_holds_across_two_processes(pair: tuple[Cluster, Proc, Proc
         plan.insert(HAMMER // 2 + 2 * i, (servers[i % 2], "CLCalm", calm))
     answers = burst(plan)
 
-    hammered = [(origin, r) for (origin, name, _), r in zip(plan, answers, strict=True) if name == "CLHammer"]
+    hammered = [
+        (origin, r)
+        for (origin, name, _), r in zip(plan, answers, strict=True)
+        if name == "CLHammer"
+    ]
     accepted = [(origin, r) for origin, r in hammered if r.status_code == 201]
     refused = [r for _, r in hammered if r.status_code != 201]
     per_server = {origin: sum(o == origin for o, _ in accepted) for origin in servers}
@@ -162,7 +170,7 @@ def test_a_daily_cap_stops_writes_at_the_cap_and_resumes_the_next_day(
     # one warning and one cap notice for the day, though two processes counted
     notices = query(
         cluster.database_url,
-        "SELECT kind, used, \"limit\" FROM backend_kit_guardrails_quotanotice "
+        'SELECT kind, used, "limit" FROM backend_kit_guardrails_quotanotice '
         "WHERE metric = 'requests' AND period = 'day' AND period_key = %s ORDER BY kind",
         [day],
     )

@@ -49,6 +49,7 @@ JOB_SECONDS = 0.5  # how long each job works
 LOCK_TTL = 4  # BEAT_LOCK_TTL: how long a standby beat waits after the holder died
 HOLDS = "holds the scheduling lock"
 SENDS = "Sending due task ha-tick"
+FINAL = ("succeeded", "failed")
 
 
 @dataclass
@@ -167,12 +168,15 @@ def test_killing_a_server_a_worker_and_a_beat_loses_nothing_acknowledged(cluster
         load.start()
         try:
             # --- steady state: both servers and both workers busy, one beat scheduling
-            wait_for(
-                lambda: at_least(load.count(after=False), (50, 8)), "steady load", 60, cluster
+            wait_for(lambda: at_least(load.count(after=False), (50, 8)), "steady load", 60, cluster)
+            victim_job = wait_for(
+                lambda: running_on(cluster, worker_a), "a job on worker A", 60, cluster
             )
-            victim_job = wait_for(lambda: running_on(cluster, worker_a), "a job on worker A", 60, cluster)
             holders = wait_for(
-                lambda: [b for b in (beat_a, beat_b) if SENDS in b.log()], "a beat to schedule", 60, cluster
+                lambda: [b for b in (beat_a, beat_b) if SENDS in b.log()],
+                "a beat to schedule",
+                60,
+                cluster,
             )
             assert len(holders) == 1, cluster.logs()
             (holder,) = holders
@@ -198,17 +202,31 @@ def test_killing_a_server_a_worker_and_a_beat_loses_nothing_acknowledged(cluster
         finally:
             load.stop()
 
-    # --- every accepted job finishes, the one on the killed worker too
+    # --- every accepted job finishes, the one on the killed worker too, and every run
+    # the beats started (the standby stops first, so that no new ones come)
+    standby.stop()
     accepted_jobs = dict(load.jobs)
+
+    unfinished: dict[str, Any] = {}
 
     def all_finished() -> dict[str, dict[str, Any]] | None:
         found = job_statuses(cluster)
-        done = all(found.get(sid, {}).get("status") in ("succeeded", "failed") for sid in accepted_jobs)
-        return found if done else None
+        ids = set(accepted_jobs) | {sid for sid, d in found.items() if d.get("jobName") == "haTick"}
+        unfinished.clear()
+        unfinished.update(
+            {sid: found.get(sid) for sid in ids if found.get(sid, {}).get("status") not in FINAL}
+        )
+        return None if unfinished else found
 
-    statuses = wait_for(all_finished, "every accepted job to finish", 120, cluster)
+    try:
+        statuses = wait_for(all_finished, "every accepted job to finish", 120, cluster)
+    except AssertionError:
+        print(f"[ha] unfinished jobs: {unfinished}")
+        raise
     outcomes = Counter(statuses[sid]["status"] for sid in accepted_jobs)
-    finished_markers = {data.get("marker") for _, data in objects(cluster.database_url, "HAJobDone")}
+    finished_markers = {
+        data.get("marker") for _, data in objects(cluster.database_url, "HAJobDone")
+    }
     ticks = [d for d in statuses.values() if d.get("jobName") == "haTick"]
 
     # --- every acknowledged write is stored, with the id it was given
@@ -241,10 +259,16 @@ def test_killing_a_server_a_worker_and_a_beat_loses_nothing_acknowledged(cluster
     checks = deep.json()["checks"]
     assert all(check["ok"] for check in checks.values()), checks
     assert "redis" in checks["broker"]["detail"] and "postgresql" in checks["database"]["detail"]
-    text = httpx.get(f"{asgi_b.origin}/parse/metrics", headers=headers(master=True), timeout=30).text
+    text = httpx.get(
+        f"{asgi_b.origin}/parse/metrics", headers=headers(master=True), timeout=30
+    ).text
     route = "parse/classes/<str:class_name>"
-    assert sample_sum(text, "bk_http_requests_total", route=route, method="POST", status="201") >= len(acked)
-    assert sample_sum(text, "bk_jobs_total", job="haWork", outcome="succeeded") >= len(accepted_jobs)
+    assert sample_sum(
+        text, "bk_http_requests_total", route=route, method="POST", status="201"
+    ) >= len(acked)
+    assert sample_sum(text, "bk_jobs_total", job="haWork", outcome="succeeded") >= len(
+        accepted_jobs
+    )
     assert f'bk_queue_depth{{queue="{cluster.prefix}"}}' in text
 
     # --- the audit trail: master-key and cloud-code changes, no client write, and not

@@ -6,9 +6,10 @@
 #   KEEP_DB=1 sdksuite_server.sh start    restart on the existing data
 #   sdksuite_server.sh stop     stop the server started here (by its PID)
 #
-# The suite's reconfigureServer() hook (README "reconfigureServer"):
-#   SDKSUITE_RESTART_CMD="KEEP_DB=1 tests/live/sdksuite_server.sh start"
-#   SDKSUITE_STOP_CMD="tests/live/sdksuite_server.sh stop"
+# The suite's reconfigureServer() hook (README "reconfigureServer"); run.sh works in the
+# suite's directory, so name this script by its absolute path:
+#   SDKSUITE_RESTART_CMD="KEEP_DB=1 $PWD/tests/live/sdksuite_server.sh start >/dev/null"
+#   SDKSUITE_STOP_CMD="$PWD/tests/live/sdksuite_server.sh stop >/dev/null"
 # SDKSUITE_OVERRIDES (a JSON object of Parse Server options such as
 # {"allowCustomObjectId":true}) reaches the project as BACKEND_KIT_SDK_OVERRIDES;
 # example_project/conformance.py maps each option to its setting.

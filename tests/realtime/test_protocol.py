@@ -193,7 +193,10 @@ def test_where_that_needs_the_database_is_matched_there(
         assert event["object"]["objectId"] == vip_item
 
 
-def test_bad_session_token_on_connect_is_209(server: AsgiServer) -> None:
+def test_bad_session_token_on_connect_connects_without_a_user(
+    server: AsgiServer, rest: Rest, tag: str
+) -> None:
+    # as in Parse: the SDKs reconnect with the token they started with, even after a logout
     with LQ(server.ws_url) as lq:
         lq.send(
             {
@@ -203,7 +206,12 @@ def test_bad_session_token_on_connect_is_209(server: AsgiServer) -> None:
                 "sessionToken": "r:not-a-session",
             }
         )
-        lq.expect("error", code=209)
+        lq.expect("connected")
+        subscribed(lq, 1, "LQItem", {"tag": tag})
+        rest.create("LQItem", {"tag": tag, "ACL": {}})  # nobody's: not sent
+        public = rest.create("LQItem", {"tag": tag})
+        event = lq.expect("create", requestId=1)
+        assert event["object"]["objectId"] == public
 
 
 def test_bad_session_token_on_subscribe_is_209(server: AsgiServer, tag: str) -> None:

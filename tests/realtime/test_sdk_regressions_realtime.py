@@ -38,33 +38,44 @@ def error_of(call: Any, *args: Any, **kwargs: Any) -> tuple[int, str]:
 # --- "Parse LiveQuery connectPromise does throw" ---------------------------------------------
 
 
-def test_before_connect_runs_before_an_unknown_token_is_refused(db: Any, sdk_cloud: None) -> None:
-    # beforeConnect sees the unknown token first: its refusal (141) is what the client gets
+def test_before_connect_sees_an_unknown_token(db: Any, sdk_cloud: None) -> None:
+    # the hook's refusal (141) is what the client gets, not the unknown token
     connect = {"op": "connect", "applicationId": "integration", "sessionToken": "testToken"}
     assert error_of(context_for, connect) == (141, "not allowed to connect")
-    # a hook that lets the connect through leaves the unknown token refused
-    other = {**connect, "sessionToken": "r:not-a-session"}
-    assert error_of(context_for, other)[0] == 209
+    # a connect the hook lets through is one without a user
+    ctx = context_for({**connect, "sessionToken": "r:not-a-session"})
+    assert ctx.user is None and ctx.session_token is None
 
 
-def test_without_before_connect_an_unknown_token_is_209(db: Any) -> None:
-    snap = registry.snapshot()
-    registry.clear()
-    try:
-        connect = {"op": "connect", "applicationId": "integration", "sessionToken": "testToken"}
-        assert error_of(context_for, connect)[0] == 209
-    finally:
-        registry.restore(snap)
+# --- "Parse LiveQuery can subscribe to ACL" (restart mode: the SDK's default client ---------
+# --- reconnects after a restart with the token it was created with, since logged out) ------
+
+
+def test_connect_with_a_stale_token_is_a_connect_without_a_user(master: ParseClient) -> None:
+    token = master.post("users", {"username": "ooo", "password": "pw"}).json_body["sessionToken"]
+    ParseClient(session_token=token).post("logout", {})
+    ctx = context_for({"op": "connect", "applicationId": "integration", "sessionToken": token})
+    assert ctx.user is None and ctx.session_token is None
+    # a subscription's own token is still checked
+    subscribe = {
+        "op": "subscribe",
+        "requestId": 1,
+        "sessionToken": token,
+        "query": {"className": "TestObject", "where": {}},
+    }
+    assert error_of(build_subscription, ctx, subscribe)[0] == 209
 
 
 # --- "Parse LiveQuery live query can handle beforeConnect and beforeSubscribe errors" --------
 
 
-def test_sdk_mode_refuses_subscriptions_to_test_error(
-    master: ParseClient, sdk_cloud: None
-) -> None:
+def test_sdk_mode_refuses_subscriptions_to_test_error(master: ParseClient, sdk_cloud: None) -> None:
     ctx = context_for({"op": "connect", "applicationId": "integration"})
-    subscribe = {"op": "subscribe", "requestId": 1, "query": {"className": "TestError", "where": {}}}
+    subscribe = {
+        "op": "subscribe",
+        "requestId": 1,
+        "query": {"className": "TestError", "where": {}},
+    }
     assert error_of(build_subscription, ctx, subscribe) == (141, "not allowed to subscribe")
     other = {**subscribe, "query": {"className": "TestObject", "where": {}}}
     assert build_subscription(ctx, other) is not None

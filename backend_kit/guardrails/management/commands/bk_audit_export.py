@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from datetime import datetime
 from typing import Any
@@ -33,8 +34,12 @@ class Command(BaseCommand):
         parser.add_argument("--output", "-o", help="file to write (default: standard output)")
         parser.add_argument("--since", help="from this date or datetime (inclusive)")
         parser.add_argument("--until", help="up to this date or datetime (exclusive)")
-        parser.add_argument("--origin", action="append", help="api, admin, cloud, job, command, system")
-        parser.add_argument("--target", action="append", help="object, schema, clp, config, model, request")
+        parser.add_argument(
+            "--origin", action="append", help="api, admin, cloud, job, command, system"
+        )
+        parser.add_argument(
+            "--target", action="append", help="object, schema, clp, config, model, request"
+        )
         parser.add_argument("--class", dest="class_name", help="a Parse class or model label")
         parser.add_argument("--user", help="a Parse user id or a username")
 
@@ -55,16 +60,17 @@ class Command(BaseCommand):
 
             entries = entries.filter(Q(user_id=options["user"]) | Q(username=options["user"]))
         total = entries.count()
-        out = open(options["output"], "w", encoding="utf-8", newline="") if options["output"] else None
-        try:
+        with contextlib.ExitStack() as stack:
+            out = (
+                stack.enter_context(open(options["output"], "w", encoding="utf-8", newline=""))
+                if options["output"]
+                else None
+            )
             for line in lines(entries.iterator(chunk_size=2000), options["format"]):
                 if out is None:
                     self.stdout.write(line, ending="")
                 else:
                     out.write(line)
-        finally:
-            if out is not None:
-                out.close()
         if options["output"]:
             self.stderr.write(f"{total} entries written to {options['output']}")
         elif sys.stdout.isatty():
