@@ -30,9 +30,9 @@ def test_users_list_search_and_detail(admin_client: Any) -> None:
     sign_up("bob")
     listing = page(admin_client.get(reverse("admin:backend_kit_accounts_userlink_changelist")))
     assert ada.user_id in listing and "bob" in listing
-    found = admin_client.get(
-        reverse("admin:backend_kit_accounts_userlink_changelist"), {"q": "ada_l"}
-    )
+    ada_user = UserLink.objects.get(object_id=ada.user_id).user
+    term = getattr(ada_user, get_user_model().USERNAME_FIELD)  # username, or the email
+    found = admin_client.get(reverse("admin:backend_kit_accounts_userlink_changelist"), {"q": term})
     assert [link.object_id for link in found.context["cl"].result_list] == [ada.user_id]
     link = UserLink.objects.get(object_id=ada.user_id)
     detail = page(
