@@ -50,8 +50,16 @@ def export_dir(objects: int, users: int) -> Path:
     if not (out / "mongo" / "_User.json").exists():
         print(f"[bench] writing the export to {out}", flush=True)
         subprocess.check_call(
-            [sys.executable, "-m", "tests.migration.parse_export", str(out),
-             "--objects", str(objects), "--users", str(users)],
+            [
+                sys.executable,
+                "-m",
+                "tests.migration.parse_export",
+                str(out),
+                "--objects",
+                str(objects),
+                "--users",
+                str(users),
+            ],
             cwd=ROOT,
         )
     return out
@@ -96,8 +104,18 @@ def run_import(env: dict[str, str], path: Path, profile: Path | None, label: str
     if profile is not None:
         profile.mkdir(parents=True, exist_ok=True)
         spy = Path(sys.executable).with_name("py-spy")
-        command = [str(spy), "record", "-f", "raw", "-r", "50", "-o",
-                   str(profile / f"{label}.txt"), "--", *command]
+        command = [
+            str(spy),
+            "record",
+            "-f",
+            "raw",
+            "-r",
+            "50",
+            "-o",
+            str(profile / f"{label}.txt"),
+            "--",
+            *command,
+        ]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     if result.returncode != 0:
         sys.exit(f"bk_import failed:\n{result.stdout}\n{result.stderr}")
@@ -144,8 +162,10 @@ def main() -> int:
     print(f"\n{'database':10} {'form':6} {'import':7} {'seconds':>8} {'objects/s':>10}")
     for db, form, run, seconds in rows:
         print(f"{db:10} {form:6} {run:7} {seconds:8.1f} {objects / seconds:10.0f}")
-    print(f"(objects/s: the {objects} objects over the whole import, which also stores "
-          f"{pairs} relation pairs)")
+    print(
+        f"(objects/s: the {objects} objects over the whole import, which also stores "
+        f"{pairs} relation pairs)"
+    )
     return 0
 
 

@@ -21,11 +21,11 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 
 from backend_kit.files.storage import get_storage
-from backend_kit.objects.models import RelationEntry
+from backend_kit.objects.models import ParseObject, RelationEntry
 from tests.conftest import ParseClient
 
 from . import oracle
-from .parse_export import github_id_of, password_of
+from .parse_export import CONFIG, PARSE_SERVER_COLLECTIONS, github_id_of, password_of
 
 SERVER_FILES = "http://testserver/parse/files/test-app/"
 
@@ -67,7 +67,9 @@ def query_mismatches(export: oracle.Export, sessions: dict[str, str]) -> list[st
                 expected, got = sorted(expected), sorted(got)
         if expected != got:
             size = len(expected) if isinstance(expected, list) else expected
-            wrong.append(f"{case.name}: expected {size}, got {got if not isinstance(got, list) else len(got)}")
+            wrong.append(
+                f"{case.name}: expected {size}, got {got if not isinstance(got, list) else len(got)}"
+            )
     return wrong
 
 
@@ -163,7 +165,9 @@ def check_auth_data_logins(export: oracle.Export, github_server: Any) -> None:
     github_user = users[5]
     assert github_user["authData"]["github"]["id"] == github_id_of(5)
     token = github_server.issue_token(int(github_id_of(5)))
-    login = api.post("users", {"authData": {"github": {"id": github_id_of(5), "access_token": token}}})
+    login = api.post(
+        "users", {"authData": {"github": {"id": github_id_of(5), "access_token": token}}}
+    )
     assert login.status_code == 200, login.json_body
     assert login.json_body["objectId"] == github_user["objectId"]
     anonymous = users[7]["authData"]["anonymous"]
@@ -175,7 +179,9 @@ def check_auth_data_logins(export: oracle.Export, github_server: Any) -> None:
 def _login(export: oracle.Export, user_id: str) -> str:
     user = export.by_id["_User"][user_id]
     index = int(user["username"][len("user") :])
-    login = ParseClient().post("login", {"username": user["username"], "password": password_of(index)})
+    login = ParseClient().post(
+        "login", {"username": user["username"], "password": password_of(index)}
+    )
     assert login.status_code == 200, (user["username"], login.json_body)
     return login.json_body["sessionToken"]
 
@@ -212,7 +218,12 @@ def check_role_access(export: oracle.Export) -> None:
         assert me.json_body["objectId"] == user_id
     in_admins = ParseClient(master=True).get(
         "classes/_User",
-        where={"$relatedTo": {"object": {"__type": "Pointer", "className": "_Role", "objectId": roles["Admins"]}, "key": "users"}},
+        where={
+            "$relatedTo": {
+                "object": {"__type": "Pointer", "className": "_Role", "objectId": roles["Admins"]},
+                "key": "users",
+            }
+        },
         keys="objectId",
         limit=oracle.LIMIT,
     )
@@ -256,6 +267,22 @@ def check_devices(export: oracle.Export, every: int) -> None:
         assert device.active
 
 
+def check_config(directory: Path) -> None:
+    """A dump's Parse Config is served by ``/config`` (master-only parameters to the master
+    key only); Parse Server's bookkeeping collections are left out."""
+    assert not ParseObject.objects.filter(
+        class_name__in=["_GlobalConfig", *PARSE_SERVER_COLLECTIONS]
+    ).exists()
+    if not (directory / "_GlobalConfig.json").exists():
+        return
+    expected = _without_file_urls(CONFIG["params"], served=False)
+    got = ParseClient(master=True).get("config").json_body
+    assert _without_file_urls(got["params"], served=True) == expected
+    assert got["masterKeyOnly"] == {name: name == "apiSecret" for name in expected}
+    public = ParseClient().get("config").json_body["params"]
+    assert set(public) == set(expected) - {"apiSecret"}
+
+
 def check_files(export: oracle.Export, copied: int = 3) -> None:
     """Files copied into the storage under their old names are served at the URLs the
     objects now give; a file not copied is a plain 404."""
@@ -287,7 +314,9 @@ def check_everything(
     out, err, seconds = import_export(directory, "--sessions")
     export = oracle.Export(rest_directory)
     total = sum(len(records) for records in export.classes.values())
-    print(f"\nbk_import {directory.name}: {total} objects in {seconds:.1f}s ({total / seconds:.0f}/s)")
+    print(
+        f"\nbk_import {directory.name}: {total} objects in {seconds:.1f}s ({total / seconds:.0f}/s)"
+    )
     assert "errors" in out and " 0 errors" in out.splitlines()[-1], out + err
     assert get_user_model().objects.filter(parse_link__isnull=False).count() == len(
         export.classes["_User"]
@@ -304,5 +333,6 @@ def check_everything(
     check_role_access(export)
     check_sessions(export)
     check_devices(export, every)
+    check_config(directory)
     check_files(export)
     return export, out

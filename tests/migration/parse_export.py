@@ -9,7 +9,8 @@ give (``{"results": [...]}`` per class, ``bcryptPassword`` on users, ``_SCHEMA.j
 ``_Join:<key>:<Class>.json``); ``OUT/mongo`` holds the same objects as ``mongoexport``
 writes the collections of a Parse database (JSON lines, ``_id``, ``_p_<pointer>``,
 ``_rperm``/``_wperm``/``_acl``, ``_hashed_password``, ``_auth_data_<provider>``,
-Extended JSON dates). The data: posts, comments and places (pointers, relations,
+Extended JSON dates), with Parse Config (``_GlobalConfig``) and two collections of
+Parse Server's bookkeeping that are not imported. The data: posts, comments and places (pointers, relations,
 dates, geo points, polygons, files, bytes, arrays, objects), users with real bcrypt
 hashes (cost 4 for speed, a few of cost 10 in every prefix Parse libraries write),
 GitHub and anonymous authData, roles inheriting roles, sessions and installations
@@ -106,7 +107,9 @@ class Generator:
                 return candidate
 
     def moment(self, start: datetime = EPOCH, days: int = 5 * 365) -> datetime:
-        return start + timedelta(seconds=self.rng.randrange(days * 86400), milliseconds=self.rng.randrange(1000))
+        return start + timedelta(
+            seconds=self.rng.randrange(days * 86400), milliseconds=self.rng.randrange(1000)
+        )
 
     def stamps(self, record: dict[str, Any]) -> dict[str, Any]:
         created = self.moment()
@@ -130,7 +133,9 @@ class Generator:
     def make_users(self) -> list[str]:
         ids = [self.new_id() for _ in range(self.users)]
         with Pool(2) as pool:
-            hashes = pool.map(_hash, [(i, password_of(i)) for i in range(self.users)], chunksize=200)
+            hashes = pool.map(
+                _hash, [(i, password_of(i)) for i in range(self.users)], chunksize=200
+            )
         users = []
         for i, object_id in enumerate(ids):
             user: dict[str, Any] = {
@@ -203,7 +208,9 @@ class Generator:
                 "installationId": f"0000{i:04x}-aaaa-bbbb-cccc-{i:012d}",
                 "deviceType": "ios" if ios else "android",
                 "deviceToken": token,
-                "channels": self.rng.sample(["news", "sport", "deals", "weekly"], k=self.rng.randrange(3)),
+                "channels": self.rng.sample(
+                    ["news", "sport", "deals", "weekly"], k=self.rng.randrange(3)
+                ),
                 "timeZone": "Europe/Paris",
                 "appIdentifier": "com.example.app",
                 "badge": self.rng.randrange(5),
@@ -424,7 +431,9 @@ def mongo_document(class_name: str, record: dict[str, Any], n: int) -> dict[str,
         elif key == "ACL":
             doc["_rperm"] = [k for k, v in value.items() if v.get("read")]
             doc["_wperm"] = [k for k, v in value.items() if v.get("write")]
-            doc["_acl"] = {k: {"r": bool(v.get("read")), "w": bool(v.get("write"))} for k, v in value.items()}
+            doc["_acl"] = {
+                k: {"r": bool(v.get("read")), "w": bool(v.get("write"))} for k, v in value.items()
+            }
         elif key == "bcryptPassword":
             doc["_hashed_password"] = value
         elif key == "sessionToken":
@@ -461,9 +470,43 @@ def _mongo_field(key: str, value: Any, n: int) -> dict[str, Any]:
     return {key: value}
 
 
+# Parse Config as Parse Server keeps it in MongoDB (one document), and collections of
+# its own bookkeeping that a dump holds beside the classes.
+CONFIG = {
+    "_id": 1,
+    "params": {
+        "welcome": "Hello from Parse",
+        "maxUploads": 25,
+        "launch": {"__type": "Date", "iso": "2019-05-01T10:00:00.000Z"},
+        "banner": {
+            "__type": "File",
+            "name": "0123456789abcdef0123456789abcdef_banner.png",
+            "url": "https://parsefiles.back4app.com/oldAppId/0123456789abcdef0123456789abcdef_banner.png",
+        },
+        "apiSecret": "s3cr3t",
+    },
+    "masterKeyOnly": {"apiSecret": True},
+}
+PARSE_SERVER_COLLECTIONS = {
+    "_Hooks": [
+        {
+            "_id": {"$oid": "5f0000000000000000000001"},
+            "functionName": "hello",
+            "url": "https://hooks.example.com/hello",
+        }
+    ],
+    "_Idempotency": [
+        {"_id": "k1", "reqId": "req-1", "expire": {"$date": "2019-01-01T00:00:00.000Z"}}
+    ],
+}
+
+
 def write_mongo(export: Export, directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     _write_lines(directory / "_SCHEMA.json", (mongo_schema(s) for s in export.schemas))
+    _write_lines(directory / "_GlobalConfig.json", [CONFIG])
+    for name, docs in PARSE_SERVER_COLLECTIONS.items():
+        _write_lines(directory / f"{name}.json", docs)
     for class_name, records in export.classes.items():
         docs = (mongo_document(class_name, r, n) for n, r in enumerate(records))
         _write_lines(directory / f"{class_name}.json", docs)

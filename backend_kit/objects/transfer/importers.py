@@ -25,6 +25,10 @@ class ClassImporter:
     do nothing by default.
     """
 
+    # False for an importer that stores its rows outside the objects table (no schema
+    # is created or extended for the class)
+    stores_objects = True
+
     def skip_reason(self, class_name: str, options: ImportOptions) -> str | None:
         """Why the whole class is left out of this import (None: import it).
 
@@ -115,7 +119,78 @@ class ClassImporter:
         return upsert_rows(class_name, rows, options)
 
 
-_importers: dict[str, ClassImporter] = {}
+class ConfigImporter(ClassImporter):
+    """``_GlobalConfig`` (a MongoDB dump's Parse Config document): its ``params`` become
+    ``/config`` parameters, with their ``masterKeyOnly`` flags. Parameters already set
+    here and absent from the file stay."""
+
+    stores_objects = False
+
+    def convert(self, class_name: str, record: dict[str, Any]) -> ImportRow:
+        object_id = str(record.get("objectId"))
+        params, master_only = record.get("params") or {}, record.get("masterKeyOnly") or {}
+        if not isinstance(params, dict):
+            raise RecordError(class_name, object_id, "must be an object", "params")
+        if not isinstance(master_only, dict):
+            raise RecordError(class_name, object_id, "must be an object", "masterKeyOnly")
+        row = ImportRow(object_id, {}, None, None, None)
+        for name, value in params.items():
+            try:
+                row.data[name] = _without_file_urls(decode_value(value, path=name))
+            except ParseError as exc:
+                raise RecordError(class_name, object_id, exc.message, f"params.{name}") from None
+        row.extra["masterKeyOnly"] = {name: master_only.get(name) is True for name in params}
+        return row
+
+    def write_batch(self, class_name: str, rows: list[ImportRow], options: ImportOptions) -> Counts:
+        from ..models import GlobalConfig
+
+        counts = Counts()
+        stored = {row.name: row for row in GlobalConfig.objects.all()}
+        for row in rows:
+            for name, value in row.data.items():
+                flag = row.extra["masterKeyOnly"][name]
+                current = stored.get(name)
+                if current is None:
+                    stored[name] = GlobalConfig.objects.create(
+                        name=name, value=value, master_key_only=flag
+                    )
+                    counts.created += 1
+                elif options.skip_existing:
+                    counts.skipped += 1
+                elif current.value == value and current.master_key_only == flag:
+                    counts.unchanged += 1
+                else:
+                    current.value, current.master_key_only = value, flag
+                    current.save(update_fields=["value", "master_key_only", "updated_at"])
+                    counts.updated += 1
+        return counts
+
+
+class SkippedClassImporter(ClassImporter):
+    """A Parse Server collection that means nothing here: the class is left out."""
+
+    stores_objects = False
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def skip_reason(self, class_name: str, options: ImportOptions) -> str | None:
+        return self.reason
+
+
+# Parse Server's own bookkeeping, found in a dump of its database.
+PARSE_SERVER_INTERNALS = {
+    "_Hooks": "cloud code webhooks are not supported (cloud code is Python)",
+    "_Idempotency": "Parse Server's request ids, short-lived",
+    "_GraphQLConfig": "there is no GraphQL API",
+    "_JobSchedule": "the dashboard's job schedules: recurring jobs are set up in the admin",
+}
+
+_importers: dict[str, ClassImporter] = {
+    "_GlobalConfig": ConfigImporter(),
+    **{name: SkippedClassImporter(why) for name, why in PARSE_SERVER_INTERNALS.items()},
+}
 _default_importer = ClassImporter()
 
 

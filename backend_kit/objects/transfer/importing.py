@@ -231,7 +231,8 @@ class Importer:
                 rows = [row for row in rows if row.object_id not in refused]
             if class_name == installations.INSTALLATION_CLASS:
                 rows = installations.dedupe(rows, counts, self.warn)
-            rows = self._merge_schema(class_name, rows, counts)
+            if importer.stores_objects:
+                rows = self._merge_schema(class_name, rows, counts)
             if rows:
                 counts.add(importer.write_batch(class_name, rows, self.options))
 

@@ -126,14 +126,21 @@ def upsert_rows(
     object_table, _ = tables(conn)
     existing: dict[str, tuple[Any, ...]] = {}
     ids = [row.object_id for row in rows]
-    for start in range(0, len(ids), ID_LOOKUP_SLICE):
-        part = ids[start : start + ID_LOOKUP_SLICE]
-        marks = ", ".join(["%s"] * len(part))
+    select = (
+        f'SELECT "object_id", "data", "acl", "created_at", "updated_at" FROM {object_table} '
+        f'WHERE "class_name" = %s AND "object_id" IN '
+    )
+    if conn.vendor == "postgresql":
+        # the whole batch's ids as one JSON parameter: one short statement
+        parts = [("(SELECT jsonb_array_elements_text(%s::jsonb))", [_dump(ids)])]
+    else:
+        parts = [
+            (f"({', '.join(['%s'] * len(part))})", part)
+            for part in (ids[i : i + ID_LOOKUP_SLICE] for i in range(0, len(ids), ID_LOOKUP_SLICE))
+        ]
+    for marks, params in parts:
         for object_id, data, acl, created, updated in fetchall(
-            conn,
-            f'SELECT "object_id", "data", "acl", "created_at", "updated_at" FROM {object_table} '
-            f'WHERE "class_name" = %s AND "object_id" IN ({marks})',
-            [class_name, *part],
+            conn, select + marks, [class_name, *params]
         ):
             existing[object_id] = (load_json(data), load_json(acl), created, updated)
     counts = Counts()
