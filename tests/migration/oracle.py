@@ -185,7 +185,14 @@ def cases(export: Export) -> list[Case]:
         Case(
             "createdAt range",
             "Comment",
-            {"where": {"createdAt": {"$gte": date("2016-03-01T00:00:00.000Z"), "$lt": date("2016-03-08T00:00:00.000Z")}}},
+            {
+                "where": {
+                    "createdAt": {
+                        "$gte": date("2016-03-01T00:00:00.000Z"),
+                        "$lt": date("2016-03-08T00:00:00.000Z"),
+                    }
+                }
+            },
             where(comments, lambda r: "2016-03-01T00:00:00.000Z" <= r["createdAt"] < "2016-03-08"),
         ),
         Case(
@@ -203,7 +210,11 @@ def cases(export: Export) -> list[Case]:
         Case(
             "$inQuery through a pointer",
             "Comment",
-            {"where": {"post": {"$inQuery": {"className": "Post", "where": {"score": {"$gte": 995}}}}}},
+            {
+                "where": {
+                    "post": {"$inQuery": {"className": "Post", "where": {"score": {"$gte": 995}}}}
+                }
+            },
             where(comments, lambda r: r["post"]["objectId"] in best_scores),
         ),
         Case(
@@ -244,7 +255,11 @@ def cases(export: Export) -> list[Case]:
             {
                 "where": {
                     "location": {
-                        "$nearSphere": {"__type": "GeoPoint", "latitude": paris[0], "longitude": paris[1]},
+                        "$nearSphere": {
+                            "__type": "GeoPoint",
+                            "latitude": paris[0],
+                            "longitude": paris[1],
+                        },
                         "$maxDistanceInKilometers": 1500,
                     }
                 },
@@ -252,7 +267,10 @@ def cases(export: Export) -> list[Case]:
             },
             top(
                 places,
-                lambda r: km_between(*paris, r["location"]["latitude"], r["location"]["longitude"]) <= 1500,
+                lambda r: (
+                    km_between(*paris, r["location"]["latitude"], r["location"]["longitude"])
+                    <= 1500
+                ),
                 lambda r: km_between(*paris, r["location"]["latitude"], r["location"]["longitude"]),
                 LIMIT,
             ),
@@ -275,7 +293,9 @@ def cases(export: Export) -> list[Case]:
             },
             where(
                 places,
-                lambda r: 10 <= r["location"]["latitude"] <= 20 and 20 <= r["location"]["longitude"] <= 35,
+                lambda r: (
+                    10 <= r["location"]["latitude"] <= 20 and 20 <= r["location"]["longitude"] <= 35
+                ),
             ),
         ),
         Case(
@@ -293,13 +313,21 @@ def cases(export: Export) -> list[Case]:
         Case(
             "members of a role ($relatedTo)",
             "_User",
-            {"where": {"$relatedTo": {"object": pointer("_Role", roles["Admins"]), "key": "users"}}},
+            {
+                "where": {
+                    "$relatedTo": {"object": pointer("_Role", roles["Admins"]), "key": "users"}
+                }
+            },
             lambda: export.related("users", "_Role", roles["Admins"]),
         ),
         Case(
             "roles inheriting a role",
             "_Role",
-            {"where": {"$relatedTo": {"object": pointer("_Role", roles["Members"]), "key": "roles"}}},
+            {
+                "where": {
+                    "$relatedTo": {"object": pointer("_Role", roles["Members"]), "key": "roles"}
+                }
+            },
             lambda: export.related("roles", "_Role", roles["Members"]),
         ),
         Case(
@@ -312,7 +340,10 @@ def cases(export: Export) -> list[Case]:
             "installations by channel",
             "_Installation",
             {"where": {"deviceType": "ios", "channels": "news"}, "count": 1, "limit": 0},
-            count(export.installations(), lambda r: r["deviceType"] == "ios" and "news" in r["channels"]),
+            count(
+                export.installations(),
+                lambda r: r["deviceType"] == "ios" and "news" in r["channels"],
+            ),
         ),
     ]
     for n, post_id in enumerate(popular):
@@ -328,12 +359,14 @@ def cases(export: Export) -> list[Case]:
     session_users = [s["user"]["objectId"] for s in export.classes.get("_Session", [])]
     ranked = sorted(session_users, key=lambda u: (-len(export.role_names_of(u)), u))
     for user_id in ranked[:3]:
+        readable = export.readable_by(user_id)
+        held = ", ".join(sorted(export.role_names_of(user_id))) or "no role"
         out.append(
             Case(
-                f"ACL as {user_id} ({', '.join(sorted(export.role_names_of(user_id))) or 'no role'})",
+                f"ACL as {user_id} ({held})",
                 "Post",
                 {"where": {"score": {"$gte": 990}}, "limit": LIMIT},
-                where(posts, lambda r, ok=export.readable_by(user_id): r["score"] >= 990 and ok(r)),
+                where(posts, lambda r, ok=readable: r["score"] >= 990 and ok(r)),
                 as_user=user_id,
             )
         )
