@@ -204,14 +204,18 @@ class Cluster:
         *,
         guardrails: dict[str, Any] | None = None,
         tick: float | None = None,
+        broker_url: str | None = None,
     ) -> None:
         self.database_url = database_url
         self.redis_url = redis_url
+        self.broker_url = broker_url or redis_url
         self.prefix = "bkha-" + secrets.token_hex(4)
         self.dir = Path(tempfile.mkdtemp(prefix="bk_ha_"))
         self.clock_file = self.dir / "clock"
         self.clock_file.write_text("0")
         self.env = base_env(database_url, redis_url, self.prefix)
+        if broker_url:
+            self.env["CELERY_BROKER_URL"] = broker_url
         # beats of this cluster lock among themselves only
         guardrails = {"BEAT_LOCK_KEY": f"{self.prefix}:beat-lock", **(guardrails or {})}
         self.env["BK_HA_GUARDRAILS"] = json.dumps(guardrails)
@@ -325,6 +329,13 @@ class Cluster:
     def clean_up(self) -> None:
         for proc in self.procs:
             proc.stop()
+        if self.broker_url.startswith("amqp"):
+            from kombu import Connection
+
+            with Connection(self.broker_url, connect_timeout=5) as conn:
+                channel = conn.channel()
+                channel.queue_delete(self.prefix)
+                channel.exchange_delete(self.prefix)
         import redis
 
         client = redis.Redis.from_url(self.redis_url)

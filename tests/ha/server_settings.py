@@ -4,7 +4,7 @@ Every ASGI server, Celery worker and beat of one test shares a PostgreSQL databa
 a Redis; what differs between tests comes from the environment the harness sets:
 
 ``DATABASE_URL``, ``REDIS_URL`` (cache, channel layer and Celery broker, as in the
-example project), ``BK_HA_PREFIX`` (the cache's key prefix and the Celery queue, so two
+example project), ``CELERY_BROKER_URL`` (another broker), ``BK_HA_PREFIX`` (the cache's key prefix and the Celery queue, so two
 clusters on one Redis never meet), ``BK_HA_GUARDRAILS`` (``BACKEND_KIT["GUARDRAILS"]``
 as JSON) and ``BK_HA_TICK`` (seconds between the runs of a recurring job that beat
 starts; unset: none).
@@ -33,8 +33,9 @@ BACKEND_KIT["JOBS_TIME_LIMIT"] = 5
 BACKEND_KIT["JOBS_TIME_LIMIT_GRACE"] = 1
 
 CELERY_TASK_DEFAULT_QUEUE = PREFIX
-# A message whose worker died is handed out again after 8 s (hours in production, see
-# docs/howto/high-availability.md); every job of the tests finishes well within it.
+# With Redis as broker, a message whose worker died is handed out again after 8 s
+# (hours in production, see docs/howto/high-availability.md); every job of the tests
+# finishes well within it.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 8,
     "unacked_restore_interval": 1,
