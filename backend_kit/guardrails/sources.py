@@ -286,7 +286,10 @@ def request_finished(request: Any, response: Any, mark: int) -> None:
     from ..api import mount_relative_path
 
     django_request = request._request
-    body = request.data if isinstance(getattr(request, "data", None), dict) else None
+    # Only a body the view already parsed: parsing here would read a streamed upload
+    # (files) a second time, which Django refuses.
+    parsed = getattr(request, "_full_data", None)
+    body = parsed if isinstance(parsed, dict) else None
     path = mount_relative_path(django_request)
     audit.record(
         target="request",
