@@ -41,8 +41,9 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_LIMIT": 100,
     "MAX_LIMIT": None,
     "MAX_BODY_SIZE": 20 * 1024 * 1024,
-    # threads that run the Parse API's sync views under ASGI (backend_kit.handler); 0: Django's
-    "REQUEST_THREADS": 32,
+    # threads that run the Parse API's sync views under ASGI (backend_kit.handler); 0: Django's.
+    # Few on purpose: past 4 busy threads per process the GIL costs more than it overlaps.
+    "REQUEST_THREADS": 4,
     "MAX_OBJECT_SIZE": 4 * 1024 * 1024,
     "MAX_QUERY_DEPTH": 16,
     "MAX_QUERY_CONSTRAINTS": 2000,

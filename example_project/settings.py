@@ -96,7 +96,7 @@ if DATABASE_URL:
         DATABASES["default"]["OPTIONS"] = {
             "pool": {
                 "min_size": int(os.environ.get("DB_POOL_MIN", "2")),
-                "max_size": int(os.environ.get("DB_POOL_MAX", "32")),
+                "max_size": int(os.environ.get("DB_POOL_MAX", "20")),
                 "timeout": 10,
             },
         }
@@ -169,6 +169,8 @@ BACKEND_KIT = {
     "JAVASCRIPT_KEY": os.environ.get("BACKEND_KIT_JAVASCRIPT_KEY", "demo-js-key"),
     "REST_API_KEY": os.environ.get("BACKEND_KIT_REST_API_KEY", "demo-rest-key"),
     "SERVER_URL": os.environ.get("BACKEND_KIT_SERVER_URL", "http://127.0.0.1:8000/parse"),
+    # threads per process for the Parse API's views (backend_kit.handler)
+    "REQUEST_THREADS": int(os.environ.get("BACKEND_KIT_REQUEST_THREADS", "4")),
 }
 
 # --- jobs: Celery workers and beat (the "jobs" extra) ------------------------------------

@@ -173,7 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     profile_data: dict[str, Any] = {}
     op_name = pick_profile_op(results, args) if "backend_kit" in args.only else None
     if op_name:
-        profile_data = run_profile(op_name, bk_template, args, out_dir, workdir)
+        try:
+            profile_data = run_profile(op_name, bk_template, args, out_dir, workdir)
+        except Exception as exc:  # the measurements above are kept whatever happens here
+            say(f"profile of {op_name} failed: {exc!r}")
 
     data = {
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import random
+import signal
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -211,7 +213,17 @@ def run_profile(
             for mode, path in files.items():
                 path.unlink(missing_ok=True)
                 recorder = profile.record(process.pid, seconds, path, gil_only=mode == "cpu")
-                outputs.append(recorder.communicate(timeout=seconds + 120)[0])
+                try:
+                    outputs.append(recorder.communicate(timeout=seconds + 120)[0])
+                except subprocess.TimeoutExpired:
+                    # py-spy writes what it sampled when interrupted; a slow exit (many
+                    # threads to walk) must not cost the run its results.
+                    recorder.send_signal(signal.SIGINT)
+                    try:
+                        outputs.append(recorder.communicate(timeout=60)[0])
+                    except subprocess.TimeoutExpired:
+                        recorder.kill()
+                        outputs.append(recorder.communicate()[0])
     for output in outputs:
         lines = output.decode(errors="replace").splitlines()
         say(
