@@ -342,7 +342,9 @@ if installed("push_notifications") and "backend_kit.jobs" in INSTALLED_APPS:
             "BACKEND": "backend_kit.push.transports.webpush.WebPushTransport",
             "OPTIONS": {
                 "VAPID_PRIVATE_KEY": os.environ["PUSH_VAPID_PRIVATE_KEY"],
-                "VAPID_CLAIMS": {"sub": os.environ.get("PUSH_VAPID_SUBJECT", "mailto:ops@example.com")},
+                "VAPID_CLAIMS": {
+                    "sub": os.environ.get("PUSH_VAPID_SUBJECT", "mailto:ops@example.com")
+                },
             },
         }
     BACKEND_KIT["PUSH"] = {"TRANSPORTS": _push_transports}

@@ -43,7 +43,9 @@ def quickstart_blocks() -> dict[str, str]:
 
 def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
     result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, f"{cmd} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    assert result.returncode == 0, (
+        f"{cmd} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    )
     return result.stdout
 
 
@@ -54,7 +56,11 @@ def test_quickstart_blocks_are_there() -> None:
 
 def test_installed_package_serves_a_host_project(tmp_path: Path) -> None:
     blocks = quickstart_blocks()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "BACKEND_KIT", "DATABASE_URL"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "BACKEND_KIT", "DATABASE_URL"))
+    }
     env.update({"PARSE_MASTER_KEY": "quickstart-master-key-that-is-long-enough", "PYTHONPATH": ""})
     venv = tmp_path / "venv"
     run([sys.executable, "-m", "venv", str(venv)], tmp_path)
@@ -63,7 +69,11 @@ def test_installed_package_serves_a_host_project(tmp_path: Path) -> None:
     # a real install from the source tree (builds the wheel), not an editable one
     run([py, "-m", "pip", "install", "-q", f"{ROOT}[realtime]"], tmp_path, env)
     (tmp_path / "host").mkdir()
-    run([str(venv / "bin" / "django-admin"), "startproject", "mysite", str(tmp_path / "host")], tmp_path, env)
+    run(
+        [str(venv / "bin" / "django-admin"), "startproject", "mysite", str(tmp_path / "host")],
+        tmp_path,
+        env,
+    )
     project = tmp_path / "host" / "mysite"
     for name, code in blocks.items():
         target = project / name

@@ -98,4 +98,6 @@ def _forget_social_account(link: UserLink, provider: str) -> None:
 
     from .social import allauth_provider_ids
 
-    SocialAccount.objects.filter(user=link.user, provider__in=allauth_provider_ids(provider)).delete()
+    SocialAccount.objects.filter(
+        user=link.user, provider__in=allauth_provider_ids(provider)
+    ).delete()

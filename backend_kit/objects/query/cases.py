@@ -363,7 +363,12 @@ CASES: list[tuple[str, str, dict[str, Any], str | None, Any]] = [
     (
         "eq-polygon",
         "QC",
-        {"area": {"__type": "Polygon", "coordinates": [[37.0, -123.0], [38.5, -123.0], [38.5, -121.5], [37.0, -121.5]]}},
+        {
+            "area": {
+                "__type": "Polygon",
+                "coordinates": [[37.0, -123.0], [38.5, -123.0], [38.5, -121.5], [37.0, -121.5]],
+            }
+        },
         None,
         {"qa"},
     ),

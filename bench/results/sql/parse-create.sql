@@ -1,1 +1,1 @@
-INSERT INTO "BenchItem" ("category","score","name","counter","active","updatedAt","createdAt","objectId") VALUES ('c463',907796,'new item',0,true,'2026-11-24T07:07:54.761Z','2026-11-24T07:07:54.761Z','F8r9vSl1PN');
+INSERT INTO "BenchItem" ("category","score","name","counter","active","updatedAt","createdAt","objectId") VALUES ('c463',907796,'new item',0,true,'2026-11-24T08:56:19.675Z','2026-11-24T08:56:19.675Z','mAYmNrqZMH');

@@ -1,3 +1,3 @@
 SELECT * FROM "_User" WHERE ("username" = 'user00116' OR "email" = 'user00116');
-INSERT INTO "_Session" ("sessionToken","user","createdWith","expiresAt","updatedAt","createdAt","objectId") VALUES ('r:d224d3d84aa2aa3aedcbe49742e9b9dd','uD9gzcm4ZS','{"action":"login","authProvider":"password"}','2027-11-24T07:07:56.767Z','2026-11-24T07:07:56.767Z','2026-11-24T07:07:56.767Z','IF7l4fVyqY');
-SELECT * FROM "_User" WHERE "objectId" = 'uD9gzcm4ZS' AND ("_rperm" IS NULL OR "_rperm" && ARRAY['*','*','uD9gzcm4ZS']);
+INSERT INTO "_Session" ("sessionToken","user","createdWith","expiresAt","updatedAt","createdAt","objectId") VALUES ('r:d7d2161014ab043162f9f728a84f73e6','cOP3FvA7ML','{"action":"login","authProvider":"password"}','2027-11-24T08:56:20.521Z','2026-11-24T08:56:20.521Z','2026-11-24T08:56:20.521Z','kwZk60mCfF');
+SELECT * FROM "_User" WHERE "objectId" = 'cOP3FvA7ML' AND ("_rperm" IS NULL OR "_rperm" && ARRAY['*','*','cOP3FvA7ML']);
