@@ -1,7 +1,7 @@
 """How much memory a large upload costs the app: a 300 MB file through uvicorn.
 
-    /work/venv/bin/python bench/files/upload_memory.py            # local disk and S3 (moto)
-    /work/venv/bin/python bench/files/upload_memory.py --size-mb 300 --storage local
+    .venv/bin/python bench/files/upload_memory.py            # local disk and S3 (moto)
+    .venv/bin/python bench/files/upload_memory.py --size-mb 300 --storage local
 
 Starts one uvicorn process of ``bench.files.settings`` (one worker, so its PID is the
 process that handles the request), uploads the file raw with a ``Content-Length``,

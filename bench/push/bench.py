@@ -20,7 +20,7 @@ Transport modes:
 
 Everything is on loopback; Redis database 12 is the broker.
 
-    /work/venv/bin/python bench/push/bench.py --installations 10000,100000
+    .venv/bin/python bench/push/bench.py --installations 10000,100000
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ Everything runs on loopback: a scratch PostgreSQL database per server, a private
 ``redis-server`` for backend_kit's channel layer (the production shape), and Parse
 Server 9.10 from ``--parse-dir`` with its own LiveQuery server on the same port.
 
-    /work/venv/bin/python bench/realtime/bench.py --subscribers 1000,5000,10000
+    .venv/bin/python bench/realtime/bench.py --subscribers 1000,5000,10000
 
 The client is a minimal asyncio WebSocket client (one Protocol per socket, spread
 over several loopback source addresses so that 20k sockets never run out of ports).

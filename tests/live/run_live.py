@@ -12,7 +12,7 @@ Creates a scratch PostgreSQL database, migrates it in conformance mode
 stops the server and drops the database, whatever happened. Exits non-zero when a
 suite fails. Run with the project's virtualenv python::
 
-    /work/venv/bin/python tests/live/run_live.py              # everything
+    .venv/bin/python tests/live/run_live.py              # everything
     python tests/live/run_live.py --only sdk test/query.test.mjs
     python tests/live/run_live.py --serve                     # keep it up for poking
 
