@@ -353,6 +353,13 @@ if installed("push_notifications") and "backend_kit.jobs" in INSTALLED_APPS:
         "backend_kit-push-due": {"task": "backend_kit.push.due", "schedule": 60.0},
     }
 
+# --- guardrails: audit trail, rate limits, usage caps, metrics, deep health ------------------
+# On by default: master, admin, schema and config changes are audited; limits and caps
+# are set in BACKEND_KIT["GUARDRAILS"] (docs/guardrails/). The Prometheus endpoint needs
+# the "metrics" extra.
+INSTALLED_APPS += ["backend_kit.guardrails"]
+MIDDLEWARE += ["backend_kit.guardrails.middleware.GuardrailsMiddleware"]
+
 CONFORMANCE = os.environ.get("BACKEND_KIT_CONFORMANCE", "")
 if CONFORMANCE:
     from .conformance import apply as _apply_conformance

@@ -20,8 +20,10 @@ from example_project.settings import BACKEND_KIT, CACHES, INSTALLED_APPS, MIDDLE
 
 PREFIX = os.environ["BK_HA_PREFIX"]
 
-INSTALLED_APPS = [*INSTALLED_APPS, "backend_kit.guardrails"]
-MIDDLEWARE = [*MIDDLEWARE, "backend_kit.guardrails.middleware.GuardrailsMiddleware"]
+# The example project installs guardrails already; a host project may not.
+if "backend_kit.guardrails" not in INSTALLED_APPS:
+    INSTALLED_APPS = [*INSTALLED_APPS, "backend_kit.guardrails"]
+    MIDDLEWARE = [*MIDDLEWARE, "backend_kit.guardrails.middleware.GuardrailsMiddleware"]
 CACHES = {"default": {**CACHES["default"], "KEY_PREFIX": PREFIX}}
 
 BACKEND_KIT["GUARDRAILS"] = json.loads(os.environ.get("BK_HA_GUARDRAILS") or "{}")
