@@ -8,7 +8,8 @@ those hops and the thread start were a quarter of a ``GET /classes/X/id``.
 
 ``PooledASGIHandler`` does what a WSGI server does instead: it reads the body on the
 event loop, runs the whole sync middleware chain and view in one call on a fixed pool
-of threads (each keeps its database and cache connections between requests), and
+of long-lived threads (no thread start per request; ``request_finished`` runs in the
+thread that served the request, so its database connection goes back to the pool), and
 sends the response from the event loop. ``parse_application`` uses it for requests
 under the Parse mount only; the host project's other URLs (and any async view of
 theirs) keep Django's handler. ``BACKEND_KIT["REQUEST_THREADS"]`` sizes the pool;
@@ -23,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.core import signals
+from django.core.exceptions import RequestAborted
 from django.core.handlers import base
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.http import FileResponse, HttpResponseBase
@@ -43,8 +45,6 @@ class PooledASGIHandler(ASGIHandler):
         await self.handle(scope, receive, send)
 
     async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        from django.core.handlers.asgi import RequestAborted
-
         try:
             body_file = await self.read_body(receive)
         except RequestAborted:
