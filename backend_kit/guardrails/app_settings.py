@@ -58,6 +58,10 @@ DEFAULTS: dict[str, Any] = {
     "QUOTAS_APPLY_TO_MASTER": False,
     # Count usage even for metrics without a quota (shown in the admin and metrics).
     "TRACK_USAGE": True,
+    # Seconds a process gathers the counts of metrics without a quota before adding
+    # them to the shared counters in one round trip (0: one round trip per count).
+    # Metrics with a quota are always counted at once: the cap must hold exactly.
+    "USAGE_FLUSH_SECONDS": 1.0,
     # --- metrics and health ----------------------------------------------------------
     "METRICS_ENABLED": True,
     # A bearer token Prometheus sends; the master key works too.

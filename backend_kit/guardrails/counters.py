@@ -9,7 +9,11 @@ hit. Other caches use ``add`` + ``incr``: atomic on Memcached, per process on
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import threading
+from collections import Counter
 from typing import Any
 
 from ..cache import shared_cache
@@ -88,3 +92,87 @@ def read(keys: list[str]) -> dict[str, int]:
     """Current values (missing counters are absent)."""
     found = cache().get_many(keys)
     return {key: int(value) for key, value in found.items() if value is not None}
+
+
+# --- counts that nobody waits for ----------------------------------------------------
+# Usage of a metric without a quota is only shown (admin, metrics): a Redis round trip
+# per request for it cost a sixth of a ``GET /classes/X/id``. Those counts gather in
+# the process and a daemon thread adds them every ``USAGE_FLUSH_SECONDS`` (and at exit).
+
+_pending: Counter[tuple[str, int]] = Counter()
+_pending_lock = threading.Lock()
+_wake = threading.Event()
+_flusher_pid: int | None = None
+
+
+def hit_later(hits: list[Hit]) -> None:
+    """Add the amounts within ``USAGE_FLUSH_SECONDS``; nothing is returned or refused."""
+    interval = _flush_interval()
+    if interval <= 0:
+        hit(hits)
+        return
+    with _pending_lock:
+        for key, ttl, amount in hits:
+            _pending[(key, ttl)] += amount
+    _ensure_flusher(interval)
+
+
+def pending(key: str) -> int:
+    """What this process counted for ``key`` and has not added yet."""
+    with _pending_lock:
+        return sum(amount for (k, _ttl), amount in _pending.items() if k == key)
+
+
+def discard_pending() -> None:
+    """Forget what this process gathered (tests start each from zero)."""
+    with _pending_lock:
+        _pending.clear()
+
+
+def flush() -> None:
+    """Add what this process gathered to the shared counters now."""
+    with _pending_lock:
+        batch = [(key, ttl, amount) for (key, ttl), amount in _pending.items() if amount]
+        _pending.clear()
+    if not batch:
+        return
+    try:
+        hit(batch)
+    except Exception:
+        log.warning("usage counters unavailable; %d counts kept for later", len(batch))
+        with _pending_lock:
+            for key, ttl, amount in batch:
+                _pending[(key, ttl)] += amount
+
+
+def _flush_interval() -> float:
+    value = app_settings.get("USAGE_FLUSH_SECONDS")
+    return float(value) if isinstance(value, (int, float)) and value > 0 else 0.0
+
+
+def _ensure_flusher(interval: float) -> None:
+    global _flusher_pid
+    if _flusher_pid == os.getpid():
+        return
+    with _pending_lock:
+        if _flusher_pid == os.getpid():
+            return
+        # after a fork (Celery's prefork pool) the parent's thread is not running here
+        _flusher_pid = os.getpid()
+    thread = threading.Thread(
+        target=_flush_forever, args=(interval,), name="bk-usage-flush", daemon=True
+    )
+    thread.start()
+
+
+def _flush_forever(interval: float) -> None:
+    while True:
+        _wake.wait(interval)
+        _wake.clear()
+        try:
+            flush()
+        except Exception:  # the thread must outlive any one failure
+            log.exception("flushing usage counters failed")
+
+
+atexit.register(flush)

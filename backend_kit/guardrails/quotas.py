@@ -42,8 +42,21 @@ class Period:
         return max(1, int((self.ends - now()).total_seconds() + 0.999))
 
 
+_periods_of_day: dict[tuple[int, int, int], list[Period]] = {}
+
+
 def periods(moment: datetime | None = None) -> list[Period]:
     moment = moment or now()
+    day = (moment.year, moment.month, moment.day)
+    found = _periods_of_day.get(day)
+    if found is None:
+        if len(_periods_of_day) > 64:
+            _periods_of_day.clear()
+        found = _periods_of_day[day] = _periods(moment)
+    return list(found)
+
+
+def _periods(moment: datetime) -> list[Period]:
     day_start = moment.replace(hour=0, minute=0, second=0, microsecond=0)
     month_start = day_start.replace(day=1)
     next_month = (month_start + timedelta(days=32)).replace(day=1)
@@ -114,6 +127,9 @@ def consume(metric: str, amount: int = 1, *, enforce: bool = True) -> None:
         return
     current = periods()
     hits = [(counter_key(metric, p), TTL[p.name], amount) for p in current]
+    if not caps:
+        counters.hit_later(hits)  # shown, never refused: no round trip per count
+        return
     try:
         values = counters.hit(hits)
     except Exception:
@@ -159,7 +175,7 @@ def usage_of(metric: str) -> list[int | None]:
         found = counters.read(keys)
     except Exception:
         return [None for _ in keys]
-    return [found.get(key, 0) for key in keys]
+    return [found.get(key, 0) + counters.pending(key) for key in keys]
 
 
 # --- levels ----------------------------------------------------------------------------

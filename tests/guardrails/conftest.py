@@ -9,7 +9,7 @@ import pytest
 from django.core.cache import caches
 
 from backend_kit.cloud import registry
-from backend_kit.guardrails import app_settings
+from backend_kit.guardrails import app_settings, counters
 from backend_kit.guardrails.models import AuditEntry
 from tests.conftest import ParseClient
 
@@ -17,8 +17,10 @@ from tests.conftest import ParseClient
 @pytest.fixture(autouse=True)
 def _fresh_counters() -> Iterator[None]:
     """Rate-limit and usage counters live in the cache: every test starts from zero."""
+    counters.discard_pending()
     caches[app_settings.cache_alias()].clear()
     yield
+    counters.discard_pending()
     caches[app_settings.cache_alias()].clear()
 
 

@@ -309,3 +309,33 @@ def test_usage_in_the_admin_and_the_command(
     out = io.StringIO()
     call_command("bk_usage", stdout=out)
     assert "requests" in out.getvalue() and "day 9/10" in out.getvalue()
+
+
+def test_usage_without_a_cap_is_gathered_and_added_in_one_round_trip(
+    classes: None, guardrails: Any, clock: list[datetime]
+) -> None:
+    from backend_kit.guardrails import counters
+
+    guardrails(USAGE_FLUSH_SECONDS=60)  # the flusher thread will not run during the test
+    key = quotas.counter_key("requests", quotas.periods()[0])
+    client = ParseClient()
+    for _ in range(3):
+        assert client.get("classes/Item").status_code == 200
+    assert counters.read([key]) == {}  # nothing in the shared cache yet
+    assert counters.pending(key) == 3
+    assert quotas.usage_of("requests")[0] == 3  # this process sees its own counts
+    counters.flush()
+    assert counters.read([key]) == {key: 3}
+    assert counters.pending(key) == 0
+    assert quotas.usage_of("requests") == [3, 3]
+
+
+def test_usage_without_a_cap_counted_at_once_when_the_flush_interval_is_zero(
+    classes: None, guardrails: Any, clock: list[datetime]
+) -> None:
+    from backend_kit.guardrails import counters
+
+    guardrails(USAGE_FLUSH_SECONDS=0)
+    key = quotas.counter_key("requests", quotas.periods()[0])
+    ParseClient().get("classes/Item")
+    assert counters.read([key]) == {key: 1} and counters.pending(key) == 0
