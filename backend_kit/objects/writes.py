@@ -374,42 +374,44 @@ def _insert(
     *,
     custom: bool,
 ) -> str:
-    """Insert the row; returns its objectId (a new one if a generated id collided)."""
+    """Insert the row; returns its objectId (a new one if a generated id collided).
+
+    A taken objectId is seen from the row count (``ON CONFLICT ... DO NOTHING``), so
+    the insert needs no savepoint of its own: any other unique index refusing the row
+    raises, and the caller's transaction (``create`` always opens one) rolls back.
+    """
     object_table, _ = tables(conn)
     j = "%s::jsonb" if conn.vendor == "postgresql" else "%s"
     sql = (
         f'INSERT INTO {object_table} ("class_name", "object_id", "data", "acl", "read_principals", '
-        f'"write_principals", "created_at", "updated_at") VALUES (%s, %s, {j}, {j}, {j}, {j}, %s, %s)'
+        f'"write_principals", "created_at", "updated_at") VALUES (%s, %s, {j}, {j}, {j}, {j}, %s, %s) '
+        'ON CONFLICT ("class_name", "object_id") DO NOTHING'
     )
     stamp = conn.ops.adapt_datetimefield_value(created)
+    rest = [
+        _dump(data),
+        _dump(acl) if acl is not None else None,
+        _dump(read),
+        _dump(write),
+        stamp,
+        stamp,
+    ]
     for _attempt in range(5):
-        params = [
-            class_name,
-            object_id,
-            _dump(data),
-            _dump(acl) if acl is not None else None,
-            _dump(read),
-            _dump(write),
-            stamp,
-            stamp,
-        ]
         try:
-            with transaction.atomic(using=conn.alias):
-                execute(conn, sql, params)
-            return object_id
+            inserted = execute(conn, sql, [class_name, object_id, *rest])
         except IntegrityError:
-            # Another unique index (e.g. _User.username) or a taken objectId?
-            taken = fetchone(
-                conn,
-                f'SELECT 1 FROM {object_table} WHERE "class_name" = %s AND "object_id" = %s',
-                [class_name, object_id],
+            raise ParseError(
+                Code.DUPLICATE_VALUE,
+                "A duplicate value for a field with unique values was provided",
             )
-            if custom or taken is None:
-                raise ParseError(
-                    Code.DUPLICATE_VALUE,
-                    "A duplicate value for a field with unique values was provided",
-                )
-            object_id = new_object_id()
+        if inserted:
+            return object_id
+        if custom:
+            raise ParseError(
+                Code.DUPLICATE_VALUE,
+                "A duplicate value for a field with unique values was provided",
+            )
+        object_id = new_object_id()
     raise ParseError(Code.INTERNAL_SERVER_ERROR, "could not allocate an objectId")
 
 
