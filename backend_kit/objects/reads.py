@@ -29,6 +29,7 @@ from .sql import (
     fetchall,
     fetchone,
     principals_for,
+    read_columns,
     tables,
     where_clause,
 )
@@ -310,7 +311,7 @@ def run_query(
         score_sql, score_params = compiler.text_score(text) if text is not None else ("NULL", [])
         order_sql, order_params = _order_sql(compiler, schema, opts, query, scored=text is not None)
         sql = (
-            f"SELECT {OBJECT_COLUMNS}, {score_sql} AS {SCORE_ALIAS} "
+            f"SELECT {read_columns(conn)}, {score_sql} AS {SCORE_ALIAS} "
             f"FROM {object_table} AS o WHERE {where_sql}{order_sql}"
         )
         all_params = [*score_params, *params, *order_params]
