@@ -89,9 +89,9 @@ def _sub_request(parent: HttpRequest, method: str, path: str, body: Any) -> Http
     return request
 
 
-def check_routable(prefix: str, item: dict[str, Any]) -> None:
+def check_routable(prefix: str, item: dict[str, Any]) -> tuple[str, str, Any]:
     """Refuse the whole batch (107) before anything runs, as Parse does, when a
-    sub-request has no endpoint or is itself a batch."""
+    sub-request has no endpoint or is itself a batch; else its method, path and match."""
     from ..views import not_found
 
     method = str(item.get("method") or "GET").upper()
@@ -106,20 +106,14 @@ def check_routable(prefix: str, item: dict[str, Any]) -> None:
     view_class = getattr(match.func, "view_class", None) or getattr(match.func, "cls", None)
     if view_class is BatchView and method == "POST":
         raise ParseError(Code.INVALID_JSON, "nested batch requests are not allowed")
+    return method, path, match
 
 
-def run_one(parent: HttpRequest, prefix: str, item: dict[str, Any]) -> tuple[bool, Any]:
-    method = str(item.get("method") or "GET").upper()
-    if method not in METHODS:
-        return False, {"code": Code.INVALID_JSON, "error": f"unsupported batch method {method}"}
-    path = routable_path(prefix, item["path"])
-    try:
-        match = resolve(path)
-    except Resolver404:
-        return False, {
-            "code": Code.INVALID_JSON,
-            "error": f"cannot route batch path {item['path']}",
-        }
+def run_one(
+    parent: HttpRequest, route: tuple[str, str, Any], item: dict[str, Any]
+) -> tuple[bool, Any]:
+    """Run one sub-request routed by :func:`check_routable`; (succeeded, answer)."""
+    method, path, match = route
     view_class = getattr(match.func, "view_class", None) or getattr(match.func, "cls", None)
     if view_class is BatchView:
         return False, {"code": Code.INVALID_JSON, "error": "nested batch requests are not allowed"}
@@ -166,24 +160,26 @@ class BatchView(ParseAPIView):
                 raise ParseError(Code.INVALID_JSON, "batch request path must be a string")
         parent = request._request
         prefix = mount_prefix(parent.path)
-        for item in requests:
-            check_routable(prefix, item)
+        routes = [check_routable(prefix, item) for item in requests]
         if body.get("transaction") is True:
-            return Response(self._transactional(parent, prefix, requests))
+            return Response(self._transactional(parent, routes, requests))
         results = []
-        for item in requests:
-            ok, data = run_one(parent, prefix, item)
+        for route, item in zip(routes, requests, strict=True):
+            ok, data = run_one(parent, route, item)
             results.append({"success": data} if ok else {"error": data})
         return Response(results)
 
     def _transactional(
-        self, parent: HttpRequest, prefix: str, requests: list[dict[str, Any]]
+        self,
+        parent: HttpRequest,
+        routes: list[tuple[str, str, Any]],
+        requests: list[dict[str, Any]],
     ) -> list[Any]:
         results = []
         try:
             with transaction.atomic(using=db_alias(write=True)):
-                for item in requests:
-                    ok, data = run_one(parent, prefix, item)
+                for route, item in zip(routes, requests, strict=True):
+                    ok, data = run_one(parent, route, item)
                     if not ok:
                         raise _Rollback(data)
                     results.append({"success": data})
