@@ -1,3 +1,3 @@
 SELECT * FROM "_User" WHERE ("username" = 'user00116' OR "email" = 'user00116');
-INSERT INTO "_Session" ("sessionToken","user","createdWith","expiresAt","updatedAt","createdAt","objectId") VALUES ('r:6d073e95e0b2ae10a3615c8337f69c6a','cOP3FvA7ML','{"action":"login","authProvider":"password"}','2027-11-24T09:40:47.618Z','2026-11-24T09:40:47.618Z','2026-11-24T09:40:47.618Z','zMftn4QLPs');
-SELECT * FROM "_User" WHERE "objectId" = 'cOP3FvA7ML' AND ("_rperm" IS NULL OR "_rperm" && ARRAY['*','*','cOP3FvA7ML']);
+INSERT INTO "_Session" ("sessionToken","user","createdWith","expiresAt","updatedAt","createdAt","objectId") VALUES ('r:2913e18b347c13a2b7c39d516b52dd97','ZXmCvOzgGh','{"action":"login","authProvider":"password"}','2027-11-24T10:33:22.602Z','2026-11-24T10:33:22.602Z','2026-11-24T10:33:22.602Z','RsFK6QmJT3');
+SELECT * FROM "_User" WHERE "objectId" = 'ZXmCvOzgGh' AND ("_rperm" IS NULL OR "_rperm" && ARRAY['*','*','ZXmCvOzgGh']);

@@ -1,5 +1,3 @@
 BEGIN;
-SAVEPOINT "s140606284310208_x2";
-INSERT INTO "backend_kit_objects_parseobject" ("class_name", "object_id", "data", "acl", "read_principals", "write_principals", "created_at", "updated_at") VALUES ('BenchItem', (substr(md5(random()::text), 1, 10)), '{"category":"c463","score":907796,"name":"new item","counter":0,"active":true}'::jsonb, NULL::jsonb, '{"*":true}'::jsonb, '{"*":true}'::jsonb, '2026-11-24 09:40:42.927000+00:00'::timestamptz, '2026-11-24 09:40:42.927000+00:00'::timestamptz);
-RELEASE SAVEPOINT "s140606284310208_x2";
+INSERT INTO "backend_kit_objects_parseobject" ("class_name", "object_id", "data", "acl", "read_principals", "write_principals", "created_at", "updated_at") VALUES ('BenchItem', (substr(md5(random()::text), 1, 10)), '{"category":"c463","score":907796,"name":"new item","counter":0,"active":true}'::jsonb, NULL::jsonb, '{"*":true}'::jsonb, '{"*":true}'::jsonb, '2026-11-24 10:33:18.553000+00:00'::timestamptz, '2026-11-24 10:33:18.553000+00:00'::timestamptz) ON CONFLICT ("class_name", "object_id") DO NOTHING;
 COMMIT;
