@@ -69,6 +69,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                 id="backend_kit.E003",
             )
         )
+    errors.extend(_check_gc_tuning(bk_settings.GC_TUNING))
     max_limit = bk_settings.MAX_LIMIT
     if max_limit is not None and (
         isinstance(max_limit, bool) or not isinstance(max_limit, int) or max_limit <= 0
@@ -182,3 +183,18 @@ def check_deploy(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             )
         )
     return errors
+
+
+def _check_gc_tuning(value: Any) -> list[Error]:
+    from .gctuning import tuning_problem
+
+    problem = tuning_problem(value)
+    if problem is None:
+        return []
+    return [
+        Error(
+            f"BACKEND_KIT['GC_TUNING'] {problem}, not {value!r}.",
+            hint='None, or {"FREEZE": True, "THRESHOLDS": [5000, 20, 100]}.',
+            id="backend_kit.E006",
+        )
+    ]

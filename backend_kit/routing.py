@@ -144,6 +144,10 @@ def parse_application(django_app: ASGIApp, mount: str = "/parse") -> ASGIApp:
     app = _routed_application(django_app, mount)
     for wrapper in _app_wrappers:
         app = wrapper(app)
+    from .conf import bk_settings
+    from .gctuning import tune
+
+    tune(bk_settings.GC_TUNING)  # start-up is over: freeze what it allocated
     return app
 
 

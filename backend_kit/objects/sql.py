@@ -25,6 +25,8 @@ PG_READ_COLUMNS = ", ".join(
 def read_columns(conn: Any) -> str:
     """The columns of an object row as reads select them (see ``PG_READ_COLUMNS``)."""
     return PG_READ_COLUMNS if conn.vendor == "postgresql" else OBJECT_COLUMNS
+
+
 SUPPORTED_VENDORS = ("postgresql", "sqlite")
 
 
