@@ -238,7 +238,7 @@ class ParseAPIView(APIView):
             self.renderer_classes[0] is ParseJSONRenderer
             and "html" not in meta.get("HTTP_ACCEPT", "")
             and "format" not in meta.get("QUERY_STRING", "")
-            and not self.format_kwarg
+            and not getattr(self, "format_kwarg", None)
         ):
             return (ParseJSONRenderer(), ParseJSONRenderer.media_type)
         return super().perform_content_negotiation(request, force)
