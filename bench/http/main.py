@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import loadgen, profile, report, seed, servers
+from . import cpu, loadgen, profile, report, seed, servers
 from .measure import (
     capture_sql,
     floor_scripts,
@@ -62,6 +62,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile-seconds", type=float, default=15)
     parser.add_argument("--results-dir", default=str(ROOT / "bench" / "results"))
     parser.add_argument("--no-record", action="store_true", help="do not update bench/RESULTS.md")
+    parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="only the Python CPU per request of each operation (in-process, no HTTP)",
+    )
+    parser.add_argument("--cpu-requests", type=int, default=2000, help="requests per operation")
     parser.add_argument(
         "--keep-databases", action="store_true", help="keep the run databases for inspection"
     )
@@ -108,9 +114,30 @@ def preflight(args: argparse.Namespace) -> None:
         )
 
 
+def cpu_only(args: argparse.Namespace) -> int:
+    """``--cpu``: Python CPU per request of each operation (see ``cpu.py``)."""
+    if shutil.which("redis-server") is None:
+        raise SystemExit("redis-server is needed")
+    say("measuring Python CPU per request in-process (no HTTP), one operation at a time")
+    figures = cpu.measure(args)
+    out_dir = Path(args.results_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report.write_json(
+        out_dir / "cpu.json",
+        {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "machine": report.machine(), "cpu": figures},
+    )
+    print()
+    print(cpu.table(figures))
+    print()
+    say(f"results: {out_dir / 'cpu.json'}")
+    return 0
+
+
 # --- main ----------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.cpu:
+        return cpu_only(args)
     started = time.monotonic()
     load_start = report.load_average()
     preflight(args)
