@@ -15,10 +15,10 @@ OBJECT_COLUMNS = 'o."object_id", o."data", o."acl", o."created_at", o."updated_a
 # What reads select on PostgreSQL: the timestamps already in the wire form
 # (2026-01-02T03:04:05.678Z). Loading a timestamptz into an aware datetime and
 # formatting it again cost more than the rest of a row's decoding.
-_WIRE_TIME = """to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
+WIRE_TIME = """to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
 PG_READ_COLUMNS = ", ".join(
     ['o."object_id"', 'o."data"', 'o."acl"']
-    + [_WIRE_TIME.format(column) for column in ('o."created_at"', 'o."updated_at"')]
+    + [WIRE_TIME.format(column) for column in ('o."created_at"', 'o."updated_at"')]
 )
 
 

@@ -47,6 +47,7 @@ from .permissions import (
 from .schema import Schema, get_schema, schema_for_write
 from .sql import (
     OBJECT_COLUMNS,
+    WIRE_TIME,
     compiler_for,
     connection,
     db_alias,
@@ -58,6 +59,16 @@ from .sql import (
 
 ID_ALPHABET = string.ascii_letters + string.digits
 RETURNING = '"object_id", "data", "acl", "created_at", "updated_at"'
+# On PostgreSQL the timestamps come back in the wire form (see sql.PG_READ_COLUMNS).
+PG_RETURNING = ", ".join(
+    ['"object_id"', '"data"', '"acl"']
+    + [WIRE_TIME.format(c) for c in ('"created_at"', '"updated_at"')]
+)
+
+
+def returning(conn: Any) -> str:
+    return PG_RETURNING if conn.vendor == "postgresql" else RETURNING
+
 
 # Predicates ``(class_name, ctx) -> bool``: does someone need an update's previous
 # state? (LiveQuery classes, an audit trail.) Reading it costs a locked SELECT.
@@ -543,7 +554,7 @@ def _write_ops(
         params.extend(
             [_dump(parsed.acl) if parsed.acl is not None else None, _dump(read), _dump(write)]
         )
-    sql = f"UPDATE {table} AS o SET {', '.join(sets)} WHERE {where} RETURNING {RETURNING}"
+    sql = f"UPDATE {table} AS o SET {', '.join(sets)} WHERE {where} RETURNING {returning(conn)}"
     try:
         return fetchone(conn, sql, [*params, *where_params])
     except (DataError, OperationalError) as exc:
@@ -572,7 +583,7 @@ def _write_full(
     read, write = acl_principals(acl)
     sql = (
         f'UPDATE {table} SET "data" = {j}, "acl" = {j}, "read_principals" = {j}, "write_principals" = {j}, '
-        f'"updated_at" = %s WHERE "class_name" = %s AND "object_id" = %s RETURNING {RETURNING}'
+        f'"updated_at" = %s WHERE "class_name" = %s AND "object_id" = %s RETURNING {returning(conn)}'
     )
     row = fetchone(
         conn,
@@ -631,7 +642,9 @@ def delete(ctx: RequestContext, class_name: str, object_id: str) -> dict[str, An
             )
         row = (
             fetchone(
-                conn, f"DELETE FROM {object_table} AS o WHERE {where} RETURNING {RETURNING}", params
+                conn,
+                f"DELETE FROM {object_table} AS o WHERE {where} RETURNING {returning(conn)}",
+                params,
             )
             if (conn.vendor == "postgresql")
             else _sqlite_delete(conn, object_table, where, params)
