@@ -59,6 +59,21 @@ def add_request_guard(guard: RequestGuard) -> None:
         _request_guards.append(guard)
 
 
+def run_request_guards(view: Any, request: Any) -> None:
+    """Call every request guard for ``request`` (a DRF request with ``bk`` set)."""
+    for guard in _request_guards:
+        guard(view, request)
+
+
+def notify_response_observers(view: Any, request: Any, response: Any) -> None:
+    """Hand ``response`` to every response observer; one that raises is logged."""
+    for observer in _response_observers:
+        try:
+            observer(view, request, response)
+        except Exception:
+            logger.exception("A response observer failed")
+
+
 def add_response_observer(observer: ResponseObserver) -> None:
     """Call ``observer(view, request, response)`` for every Parse endpoint's response.
 
@@ -264,8 +279,8 @@ class ParseAPIView(APIView):
             raise self._envelope_error
         super().initial(request, *args, **kwargs)
         request.bk = request.auth
-        for guard in _request_guards:
-            guard(self, request)
+        if not getattr(request._request, "bk_guarded", False):  # a batch may have run them
+            run_request_guards(self, request)
         if not (bk_settings.SERVER_URL or bk_settings.PUBLIC_SERVER_URL):
             from . import serverurl
 
@@ -310,11 +325,7 @@ class ParseAPIView(APIView):
         django_request = request._request if hasattr(request, "_request") else request
         for key, value in cors_headers(django_request).items():
             response[key] = value
-        for observer in _response_observers:
-            try:
-                observer(self, request, response)
-            except Exception:
-                logger.exception("A response observer failed")
+        notify_response_observers(self, request, response)
         return response
 
 

@@ -8,6 +8,7 @@ the first failure rolls everything back and is answered as the batch's error.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import orjson
@@ -15,12 +16,16 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.urls import Resolver404, resolve
 from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..api import ParseAPIView
+from ..api import EnvelopeParser, ParseAPIView, notify_response_observers, run_request_guards
+from ..codec import check_class_name
 from ..conf import bk_settings
 from ..envelope import Envelope
 from ..errors import Code, ParseError
+from . import writes
+from .handlers import handler_for
 from .openapi import OBJECT_BODY, error_responses, object_response
 from .sql import db_alias
 
@@ -110,16 +115,20 @@ def check_routable(prefix: str, item: dict[str, Any]) -> tuple[str, str, Any]:
 
 
 def run_one(
-    parent: HttpRequest, route: tuple[str, str, Any], item: dict[str, Any]
+    parent: HttpRequest,
+    route: tuple[str, str, Any],
+    item: dict[str, Any],
+    request: HttpRequest | None = None,
 ) -> tuple[bool, Any]:
-    """Run one sub-request routed by :func:`check_routable`; (succeeded, answer)."""
+    """Run one sub-request routed by :func:`check_routable` through its endpoint's view
+    (``request``: its sub-request, already built); (succeeded, answer)."""
     method, path, match = route
     view_class = getattr(match.func, "view_class", None) or getattr(match.func, "cls", None)
     if view_class is BatchView:
         return False, {"code": Code.INVALID_JSON, "error": "nested batch requests are not allowed"}
-    response = match.func(
-        _sub_request(parent, method, path, item.get("body")), *match.args, **match.kwargs
-    )
+    if request is None:
+        request = _sub_request(parent, method, path, item.get("body"))
+    response = match.func(request, *match.args, **match.kwargs)
     data = getattr(response, "data", None)
     if response.status_code >= 400:
         if not isinstance(data, dict) or "code" not in data:
@@ -131,6 +140,115 @@ def run_one(
             }
         return False, data
     return True, data
+
+
+# --- runs of plain creates ---------------------------------------------------------------
+# A run of consecutive creates into one class (``Parse.Object.saveAll`` sends them so)
+# goes in with one multi-row INSERT in one transaction (``writes.create_group``). Each
+# sub-request still passes the request guards and response observers one by one and
+# gets the answer it would get alone; any create the group cannot take (a trigger, a
+# relation, a new field, a failure of the group) runs through its endpoint as usual.
+MAX_GROUP = 100
+
+
+def _create_class(route: tuple[str, str, Any]) -> str | None:
+    """The class a sub-request plainly creates in (``POST classes/<name>``), if it does."""
+    from .views import ClassView
+
+    method, _path, match = route
+    view_class = getattr(match.func, "view_class", None)
+    class_name = match.kwargs.get("class_name")
+    if method != "POST" or view_class is not ClassView or not class_name:
+        return None
+    try:
+        check_class_name(class_name)
+    except ParseError:
+        return None
+    return class_name if handler_for(class_name) is None else None
+
+
+def create_run_end(routes: list[tuple[str, str, Any]], start: int) -> int:
+    """Where the run of creates into one class that starts at ``start`` ends."""
+    class_name = _create_class(routes[start])
+    end = start
+    if class_name is not None:
+        end += 1
+        while (
+            end < len(routes)
+            and end - start < MAX_GROUP
+            and _create_class(routes[end]) == class_name
+        ):
+            end += 1
+    return end
+
+
+class _SubCall:
+    """One create of a run, as its endpoint would see it: guards, answer, observers."""
+
+    def __init__(
+        self, parent: HttpRequest, route: tuple[str, str, Any], item: dict[str, Any]
+    ) -> None:
+        from .views import ClassView
+
+        method, path, match = route
+        self.http = _sub_request(parent, method, path, item.get("body"))
+        self.http.bk_started = time.perf_counter()  # type: ignore[attr-defined]
+        self.request = Request(self.http, parsers=[EnvelopeParser()])
+        self.request.bk = parent.bk_context  # type: ignore[attr-defined]
+        self.view = ClassView()
+        self.view.request = self.request
+        self.view.args, self.view.kwargs = match.args, match.kwargs
+        self.view.format_kwarg = None
+
+    def guard(self) -> None:
+        run_request_guards(self.view, self.request)
+        self.http.bk_guarded = True  # type: ignore[attr-defined]
+
+    def answer(self, result: Any) -> tuple[bool, Any]:
+        if isinstance(result, ParseError):
+            response = Response(result.as_dict(), status=result.status, headers=result.headers)
+        else:
+            response = Response(result.payload, status=result.status)
+        notify_response_observers(self.view, self.request, response)
+        return not isinstance(result, ParseError), response.data
+
+
+def run_creates(
+    parent: HttpRequest, routes: list[tuple[str, str, Any]], items: list[dict[str, Any]]
+) -> list[tuple[bool, Any]]:
+    """A run of creates into one class (see :func:`create_run_end`); answers in order."""
+    ctx = parent.bk_context  # type: ignore[attr-defined]
+    class_name = str(routes[0][2].kwargs["class_name"])
+    bodies = [item.get("body") if item.get("body") is not None else {} for item in items]
+    plans = writes.plan_creates(ctx, class_name, bodies)
+    answers: list[tuple[bool, Any] | None] = [None] * len(items)
+    calls: dict[int, _SubCall] = {}
+    group: list[int] = []
+    for position, plan in enumerate(plans):
+        if plan is None:
+            continue
+        call = calls[position] = _SubCall(parent, routes[position], items[position])
+        try:
+            call.guard()
+        except ParseError as exc:
+            answers[position] = call.answer(exc)
+            continue
+        if isinstance(plan, ParseError):
+            answers[position] = call.answer(plan)
+        else:
+            group.append(position)
+    planned = [(plans[p], bodies[p]) for p in group]
+    created = writes.create_group(ctx, class_name, planned) if planned else []  # type: ignore[arg-type]
+    if created is not None:
+        for position, result in zip(group, created, strict=True):
+            answers[position] = calls[position].answer(result)
+    out = []
+    for position, answer in enumerate(answers):
+        if answer is None:  # one by one through the endpoint (guards already run: skipped)
+            call = calls.get(position)
+            answer = run_one(parent, routes[position], items[position], call.http if call else None)
+        out.append(answer)
+    return out
 
 
 class BatchView(ParseAPIView):
@@ -163,11 +281,17 @@ class BatchView(ParseAPIView):
         routes = [check_routable(prefix, item) for item in requests]
         if body.get("transaction") is True:
             return Response(self._transactional(parent, routes, requests))
-        results = []
-        for route, item in zip(routes, requests, strict=True):
-            ok, data = run_one(parent, route, item)
-            results.append({"success": data} if ok else {"error": data})
-        return Response(results)
+        answers: list[tuple[bool, Any]] = []
+        start = 0
+        while start < len(requests):
+            end = create_run_end(routes, start)
+            if end - start >= 2:
+                answers += run_creates(parent, routes[start:end], requests[start:end])
+                start = end
+            else:
+                answers.append(run_one(parent, routes[start], requests[start]))
+                start += 1
+        return Response([{"success": data} if ok else {"error": data} for ok, data in answers])
 
     def _transactional(
         self,

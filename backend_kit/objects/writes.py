@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from django.db import DataError, IntegrityError, OperationalError, transaction
+from django.db import DatabaseError, DataError, IntegrityError, OperationalError, transaction
 
 from ..api import require_writable
 from ..codec import close_polygon
@@ -52,6 +52,7 @@ from .sql import (
     connection,
     db_alias,
     execute,
+    fetchall,
     fetchone,
     principals_for,
     tables,
@@ -278,6 +279,12 @@ def _changed_keys(before: dict[str, Any], after: dict[str, Any], written: set[st
 # --- create ----------------------------------------------------------------------------
 
 
+def _allow_object_id(ctx: RequestContext) -> bool:
+    from ..conf import bk_settings
+
+    return bool(bk_settings.ALLOW_CUSTOM_OBJECT_ID)
+
+
 def create(
     ctx: RequestContext,
     class_name: str,
@@ -288,71 +295,249 @@ def create(
 ) -> WriteResult:
     """Create an object. ``object_id`` and ``internal`` are for server-side callers only:
     a fixed objectId, and ``_``-prefixed fields that are stored but never returned."""
-    from ..conf import bk_settings
-
     require_writable(ctx)
     check_class_access(ctx, class_name, "create")
-    parsed = parse_body(
-        body,
-        allow_object_id=bool(bk_settings.ALLOW_CUSTOM_OBJECT_ID)
-        or ctx.is_master
-        and bool(bk_settings.ALLOW_CUSTOM_OBJECT_ID),
-    )
+    parsed = parse_body(body, allow_object_id=_allow_object_id(ctx))
     _check_one_geopoint(parsed)
     alias = db_alias(write=True)
     with transaction.atomic(using=alias):
         schema = schema_for_write(ctx, class_name, parsed.field_types(), is_update=False)
         check_clp(ctx, schema, "create")
-        data = apply_changes({}, parsed.data_changes)
-        acl = parsed.acl if parsed.acl is not MISSING else default_acl(ctx, schema)
-        trig = hooks.triggers()
-        changed_by_trigger: set[str] = set()
-        if trig.has("beforeSave", class_name):
-            proposed = {**data}
-            if acl is not None:
-                proposed["ACL"] = acl
-            result = trig.before_save(ctx, class_name, proposed, None)
-            if result is not None:
-                new_data = _api_data(result)
-                changed_by_trigger = _changed_keys(data, new_data, set())
-                acl = result.get("ACL", acl)
-                data = new_data
-                extra_types = {k: t for k, t in _types_of(data).items() if k in changed_by_trigger}
-                if extra_types:
-                    schema = schema_for_write(
-                        ctx.as_master(), class_name, extra_types, is_update=False
-                    )
-        # Parse fills defaults after beforeSave and answers them like trigger changes
-        changed_by_trigger |= _apply_defaults(schema, data)
-        _required_check(schema, data, parsed, creating=True)
-        check_object_size(data)
-        if internal:
-            data.update(_internal_fields(internal))
-        created = now()
-        fixed_id = object_id or parsed.object_id
-        object_id = fixed_id or new_object_id()
-        read, write = acl_principals(acl)
-        conn = connection(write=True)
-        object_id = _insert(
-            conn,
+        new = _prepare_create(ctx, class_name, schema, parsed, body, object_id, internal)
+        new.object_id = _insert(
+            connection(write=True),
             class_name,
-            object_id,
-            data,
-            acl,
-            read,
-            write,
-            created,
-            custom=fixed_id is not None,
+            new.object_id,
+            new.data,
+            new.acl,
+            new.read,
+            new.write,
+            new.created,
+            custom=new.fixed_id,
         )
-        _relation_writes(alias, class_name, object_id, parsed)
-        obj = encode_object(object_id, data, acl, created, created)
-        _notify(WriteEvent(ctx, class_name, "create", obj, None, body))
-        _after_commit_saved(ctx, class_name, obj, None)
-    payload = {"objectId": object_id, "createdAt": obj["createdAt"]}
-    payload.update(_response_fields(parsed, data, changed_by_trigger))
-    if "ACL" in changed_by_trigger or (parsed.acl is MISSING and acl is not None):
-        payload["ACL"] = acl
-    return WriteResult(201, payload, obj, location=object_id)
+        return _finish_create(ctx, class_name, alias, new)
+
+
+@dataclass
+class _NewObject:
+    """A create checked and ready to insert: nothing of it is written yet."""
+
+    parsed: WriteBody
+    body: Any
+    data: dict[str, Any]
+    acl: Any
+    changed_by_trigger: set[str]
+    object_id: str
+    fixed_id: bool
+    created: datetime
+    read: dict[str, Any]
+    write: dict[str, Any]
+
+
+def _prepare_create(
+    ctx: RequestContext,
+    class_name: str,
+    schema: Schema,
+    parsed: WriteBody,
+    body: Any,
+    object_id: str | None = None,
+    internal: dict[str, Any] | None = None,
+) -> _NewObject:
+    """Everything a create decides before its row goes in (inside its transaction:
+    a beforeSave trigger may add fields to the schema)."""
+    data = apply_changes({}, parsed.data_changes)
+    acl = parsed.acl if parsed.acl is not MISSING else default_acl(ctx, schema)
+    trig = hooks.triggers()
+    changed_by_trigger: set[str] = set()
+    if trig.has("beforeSave", class_name):
+        proposed = {**data}
+        if acl is not None:
+            proposed["ACL"] = acl
+        result = trig.before_save(ctx, class_name, proposed, None)
+        if result is not None:
+            new_data = _api_data(result)
+            changed_by_trigger = _changed_keys(data, new_data, set())
+            acl = result.get("ACL", acl)
+            data = new_data
+            extra_types = {k: t for k, t in _types_of(data).items() if k in changed_by_trigger}
+            if extra_types:
+                schema = schema_for_write(ctx.as_master(), class_name, extra_types, is_update=False)
+    # Parse fills defaults after beforeSave and answers them like trigger changes
+    changed_by_trigger |= _apply_defaults(schema, data)
+    _required_check(schema, data, parsed, creating=True)
+    check_object_size(data)
+    if internal:
+        data.update(_internal_fields(internal))
+    fixed_id = object_id or parsed.object_id
+    read, write = acl_principals(acl)
+    return _NewObject(
+        parsed=parsed,
+        body=body,
+        data=data,
+        acl=acl,
+        changed_by_trigger=changed_by_trigger,
+        object_id=fixed_id or new_object_id(),
+        fixed_id=fixed_id is not None,
+        created=now(),
+        read=read,
+        write=write,
+    )
+
+
+def _finish_create(
+    ctx: RequestContext, class_name: str, alias: str, new: _NewObject
+) -> WriteResult:
+    """After the row went in, inside the transaction: relations, listeners, the answer."""
+    _relation_writes(alias, class_name, new.object_id, new.parsed)
+    obj = encode_object(new.object_id, new.data, new.acl, new.created, new.created)
+    _notify(WriteEvent(ctx, class_name, "create", obj, None, new.body))
+    _after_commit_saved(ctx, class_name, obj, None)
+    payload = {"objectId": new.object_id, "createdAt": obj["createdAt"]}
+    payload.update(_response_fields(new.parsed, new.data, new.changed_by_trigger))
+    if "ACL" in new.changed_by_trigger or (new.parsed.acl is MISSING and new.acl is not None):
+        payload["ACL"] = new.acl
+    return WriteResult(201, payload, obj, location=new.object_id)
+
+
+# --- many creates at once ----------------------------------------------------------------
+
+
+def plan_creates(
+    ctx: RequestContext, class_name: str, bodies: list[Any]
+) -> list[WriteBody | ParseError | None]:
+    """Which of independent creates of one class can go in together (:func:`create_group`).
+
+    Per body: its parsed form when it can, the :class:`ParseError` it alone would get
+    (checked in :func:`create`'s order), or ``None`` when it must go through
+    :func:`create` one by one: relation operations, an objectId of its own, a field the
+    schema does not have yet; and every body when the class has no stored schema, has a
+    ``beforeSave`` trigger, or refuses the caller (the refusal is then :func:`create`'s).
+    Nothing is written.
+    """
+    plans: list[WriteBody | ParseError | None] = [None] * len(bodies)
+    schema = get_schema(class_name)
+    if (
+        schema is None
+        or not schema.stored
+        or ctx.is_read_only_master
+        or hooks.triggers().has("beforeSave", class_name)
+        or not connection(write=True).features.can_return_rows_from_bulk_insert
+    ):
+        return plans
+    try:
+        check_class_access(ctx, class_name, "create")
+        check_clp(ctx, schema, "create")
+    except ParseError:
+        return plans
+    for index, body in enumerate(bodies):
+        try:
+            parsed = parse_body(body, allow_object_id=_allow_object_id(ctx))
+            _check_one_geopoint(parsed)
+        except ParseError as exc:
+            plans[index] = exc
+            continue
+        if not (parsed.relation_changes or parsed.object_id) and schema_has(schema, parsed):
+            plans[index] = parsed
+    return plans
+
+
+# the slot of a create not answered yet (create_group fills every one before returning)
+_PENDING = ParseError(Code.INTERNAL_SERVER_ERROR, "not created")
+
+
+def create_group(
+    ctx: RequestContext, class_name: str, planned: list[tuple[WriteBody, Any]]
+) -> list[WriteResult | ParseError] | None:
+    """Create ``(parsed, body)`` pairs from :func:`plan_creates` in one transaction and one
+    multi-row INSERT; each gets its own answer, in order.
+
+    ``None`` when the group failed as a whole (a unique index, a write listener refusing
+    one of them, the schema changed meanwhile): nothing of it stays, and each body must go
+    through :func:`create` one by one, which gives it its exact answer.
+    """
+    schema = get_schema(class_name)
+    if schema is None:
+        return None
+    answers: list[WriteResult | ParseError] = []
+    alias = db_alias(write=True)
+    try:
+        with transaction.atomic(using=alias):
+            prepared: list[tuple[int, _NewObject]] = []
+            for parsed, body in planned:
+                if not schema_has(schema, parsed):
+                    raise ParseError(Code.INCORRECT_TYPE, "the schema changed")
+                try:
+                    new = _prepare_create(ctx, class_name, schema, parsed, body)
+                except ParseError as exc:
+                    answers.append(exc)
+                    continue
+                prepared.append((len(answers), new))
+                answers.append(_PENDING)
+            _insert_many(connection(write=True), class_name, [new for _, new in prepared])
+            for position, new in prepared:
+                answers[position] = _finish_create(ctx, class_name, alias, new)
+    except (ParseError, DatabaseError):
+        return None
+    return answers
+
+
+def schema_has(schema: Schema, parsed: WriteBody) -> bool:
+    """The body's fields are all in the schema with their types: writing adds nothing."""
+    from .schema import types_compatible
+
+    fields = schema.fields
+    for name, spec in parsed.field_types().items():
+        existing = fields.get(name)
+        if existing is None or not types_compatible(existing, spec):
+            return False
+    return True
+
+
+def _insert_many(conn: Any, class_name: str, news: list[_NewObject]) -> None:
+    """Insert the rows in one statement; an objectId already taken gets a new one."""
+    if not news:
+        return
+    taken_here: set[str] = set()
+    for new in news:
+        while new.object_id in taken_here:  # generated twice in this group
+            new.object_id = new_object_id()
+        taken_here.add(new.object_id)
+    object_table, _ = tables(conn)
+    j = "%s::jsonb" if conn.vendor == "postgresql" else "%s"
+    row = f"(%s, %s, {j}, {j}, {j}, {j}, %s, %s)"
+    params: list[Any] = []
+    for new in news:
+        stamp = conn.ops.adapt_datetimefield_value(new.created)
+        params += [
+            class_name,
+            new.object_id,
+            _dump(new.data),
+            _dump(new.acl) if new.acl is not None else None,
+            _dump(new.read),
+            _dump(new.write),
+            stamp,
+            stamp,
+        ]
+    sql = (
+        f'INSERT INTO {object_table} ("class_name", "object_id", "data", "acl", '
+        f'"read_principals", "write_principals", "created_at", "updated_at") VALUES '
+        + ", ".join([row] * len(news))
+        + ' ON CONFLICT ("class_name", "object_id") DO NOTHING RETURNING "object_id"'
+    )
+    inserted = {r[0] for r in fetchall(conn, sql, params)}
+    for new in news:
+        if new.object_id not in inserted:  # a generated id another object already has
+            new.object_id = _insert(
+                conn,
+                class_name,
+                new_object_id(),
+                new.data,
+                new.acl,
+                new.read,
+                new.write,
+                new.created,
+                custom=False,
+            )
 
 
 def _internal_fields(internal: dict[str, Any]) -> dict[str, Any]:
