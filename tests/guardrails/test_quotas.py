@@ -339,3 +339,21 @@ def test_usage_without_a_cap_counted_at_once_when_the_flush_interval_is_zero(
     key = quotas.counter_key("requests", quotas.periods()[0])
     ParseClient().get("classes/Item")
     assert counters.read([key]) == {key: 1} and counters.pending(key) == 0
+
+
+def test_an_objects_cap_holds_for_a_batch_of_creates(
+    classes: None, guardrails: Any, master: Any
+) -> None:
+    # a run of creates goes in as one group; the cap refusing one of them sends the run
+    # one by one, so exactly the creates past the cap are refused
+    master.post("classes/Item", {"n": 0})
+    level = levels.recount()["objects_stored"]
+    guardrails(QUOTAS={"objects_stored": {"max": level + 3}})
+    requests = [
+        {"method": "POST", "path": "/parse/classes/Item", "body": {"n": i}} for i in range(5)
+    ]
+    r = ParseClient().post("batch", {"requests": requests})
+    assert r.status_code == 200, r.json_body
+    assert ["success" in x for x in r.json_body] == [True, True, True, False, False]
+    assert r.json_body[3]["error"]["code"] == 140
+    assert levels.read("objects_stored") == level + 3
