@@ -44,7 +44,7 @@ DEFAULTS: dict[str, Any] = {
     # threads that run the Parse API's sync views under ASGI (backend_kit.handler); 0: Django's.
     # Few on purpose: past 4 busy threads per process the GIL costs more than it overlaps.
     "REQUEST_THREADS": 4,
-    # The ASGI process's garbage collector, set once the app is built (backend_kit.gc):
+    # The ASGI process's garbage collector, set once the app is built (backend_kit.gctuning):
     # freeze what start-up allocated, and collect generation 0 every N allocations.
     # None leaves Python's collector as it is.
     "GC_TUNING": {"FREEZE": True, "THRESHOLDS": [5000, 20, 100]},

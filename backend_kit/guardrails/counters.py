@@ -13,6 +13,7 @@ import atexit
 import logging
 import os
 import threading
+import time
 from collections import Counter
 from typing import Any
 
@@ -101,7 +102,6 @@ def read(keys: list[str]) -> dict[str, int]:
 
 _pending: Counter[tuple[str, int]] = Counter()
 _pending_lock = threading.Lock()
-_wake = threading.Event()
 _flusher_pid: int | None = None
 
 
@@ -167,8 +167,7 @@ def _ensure_flusher(interval: float) -> None:
 
 def _flush_forever(interval: float) -> None:
     while True:
-        _wake.wait(interval)
-        _wake.clear()
+        time.sleep(interval)
         try:
             flush()
         except Exception:  # the thread must outlive any one failure

@@ -19,7 +19,13 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..api import EnvelopeParser, ParseAPIView, notify_response_observers, run_request_guards
+from ..api import (
+    EnvelopeParser,
+    ParseAPIView,
+    notify_response_observers,
+    parse_exception_handler,
+    run_request_guards,
+)
 from ..codec import check_class_name
 from ..conf import bk_settings
 from ..envelope import Envelope
@@ -206,7 +212,7 @@ class _SubCall:
 
     def answer(self, result: Any) -> tuple[bool, Any]:
         if isinstance(result, ParseError):
-            response = Response(result.as_dict(), status=result.status, headers=result.headers)
+            response = parse_exception_handler(result, {"view": self.view})
         else:
             response = Response(result.payload, status=result.status)
         notify_response_observers(self.view, self.request, response)
@@ -219,7 +225,7 @@ def run_creates(
     """A run of creates into one class (see :func:`create_run_end`); answers in order."""
     ctx = parent.bk_context  # type: ignore[attr-defined]
     class_name = str(routes[0][2].kwargs["class_name"])
-    bodies = [item.get("body") if item.get("body") is not None else {} for item in items]
+    bodies: list[Any] = [item.get("body") if item.get("body") is not None else {} for item in items]
     plans = writes.plan_creates(ctx, class_name, bodies)
     answers: list[tuple[bool, Any] | None] = [None] * len(items)
     calls: dict[int, _SubCall] = {}
@@ -245,8 +251,8 @@ def run_creates(
     out = []
     for position, answer in enumerate(answers):
         if answer is None:  # one by one through the endpoint (guards already run: skipped)
-            call = calls.get(position)
-            answer = run_one(parent, routes[position], items[position], call.http if call else None)
+            guarded = calls[position].http if position in calls else None
+            answer = run_one(parent, routes[position], items[position], guarded)
         out.append(answer)
     return out
 

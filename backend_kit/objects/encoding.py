@@ -45,7 +45,7 @@ def to_datetime(value: Any) -> datetime:
 
 def iso(value: Any) -> str:
     if type(value) is str and len(value) == 24 and value[10] == "T" and value[-1] == "Z":
-        return value  # already the wire form (PostgreSQL formats it: see sql.READ_COLUMNS)
+        return value  # already the wire form (PostgreSQL formats it: see sql.PG_READ_COLUMNS)
     return format_iso(to_datetime(value))
 
 

@@ -279,7 +279,7 @@ def _changed_keys(before: dict[str, Any], after: dict[str, Any], written: set[st
 # --- create ----------------------------------------------------------------------------
 
 
-def _allow_object_id(ctx: RequestContext) -> bool:
+def _allow_object_id() -> bool:
     from ..conf import bk_settings
 
     return bool(bk_settings.ALLOW_CUSTOM_OBJECT_ID)
@@ -297,24 +297,14 @@ def create(
     a fixed objectId, and ``_``-prefixed fields that are stored but never returned."""
     require_writable(ctx)
     check_class_access(ctx, class_name, "create")
-    parsed = parse_body(body, allow_object_id=_allow_object_id(ctx))
+    parsed = parse_body(body, allow_object_id=_allow_object_id())
     _check_one_geopoint(parsed)
     alias = db_alias(write=True)
     with transaction.atomic(using=alias):
         schema = schema_for_write(ctx, class_name, parsed.field_types(), is_update=False)
         check_clp(ctx, schema, "create")
         new = _prepare_create(ctx, class_name, schema, parsed, body, object_id, internal)
-        new.object_id = _insert(
-            connection(write=True),
-            class_name,
-            new.object_id,
-            new.data,
-            new.acl,
-            new.read,
-            new.write,
-            new.created,
-            custom=new.fixed_id,
-        )
+        new.object_id = _insert(connection(write=True), class_name, new)
         return _finish_create(ctx, class_name, alias, new)
 
 
@@ -431,7 +421,7 @@ def plan_creates(
         return plans
     for index, body in enumerate(bodies):
         try:
-            parsed = parse_body(body, allow_object_id=_allow_object_id(ctx))
+            parsed = parse_body(body, allow_object_id=_allow_object_id())
             _check_one_geopoint(parsed)
         except ParseError as exc:
             plans[index] = exc
@@ -452,8 +442,8 @@ def create_group(
     multi-row INSERT; each gets its own answer, in order.
 
     ``None`` when the group failed as a whole (a unique index, a write listener refusing
-    one of them, the schema changed meanwhile): nothing of it stays, and each body must go
-    through :func:`create` one by one, which gives it its exact answer.
+    one of them): nothing of it stays, and each body must go through :func:`create` one
+    by one, which gives it its exact answer.
     """
     schema = get_schema(class_name)
     if schema is None:
@@ -464,8 +454,6 @@ def create_group(
         with transaction.atomic(using=alias):
             prepared: list[tuple[int, _NewObject]] = []
             for parsed, body in planned:
-                if not schema_has(schema, parsed):
-                    raise ParseError(Code.INCORRECT_TYPE, "the schema changed")
                 try:
                     new = _prepare_create(ctx, class_name, schema, parsed, body)
                 except ParseError as exc:
@@ -493,6 +481,27 @@ def schema_has(schema: Schema, parsed: WriteBody) -> bool:
     return True
 
 
+INSERT_COLUMNS = (
+    '("class_name", "object_id", "data", "acl", "read_principals", "write_principals", '
+    '"created_at", "updated_at")'
+)
+
+
+def _row(conn: Any, class_name: str, object_id: str, new: _NewObject) -> tuple[str, list[Any]]:
+    """One row of ``INSERT_COLUMNS``: its ``VALUES`` placeholders and parameters."""
+    j = "%s::jsonb" if conn.vendor == "postgresql" else "%s"
+    stamp = conn.ops.adapt_datetimefield_value(new.created)
+    acl = _dump(new.acl) if new.acl is not None else None
+    params = [class_name, object_id, _dump(new.data), acl, _dump(new.read), _dump(new.write)]
+    return f"(%s, %s, {j}, {j}, {j}, {j}, %s, %s)", [*params, stamp, stamp]
+
+
+def _duplicate() -> ParseError:
+    return ParseError(
+        Code.DUPLICATE_VALUE, "A duplicate value for a field with unique values was provided"
+    )
+
+
 def _insert_many(conn: Any, class_name: str, news: list[_NewObject]) -> None:
     """Insert the rows in one statement; an objectId already taken gets a new one."""
     if not news:
@@ -503,41 +512,20 @@ def _insert_many(conn: Any, class_name: str, news: list[_NewObject]) -> None:
             new.object_id = new_object_id()
         taken_here.add(new.object_id)
     object_table, _ = tables(conn)
-    j = "%s::jsonb" if conn.vendor == "postgresql" else "%s"
-    row = f"(%s, %s, {j}, {j}, {j}, {j}, %s, %s)"
-    params: list[Any] = []
+    rows, params = [], []
     for new in news:
-        stamp = conn.ops.adapt_datetimefield_value(new.created)
-        params += [
-            class_name,
-            new.object_id,
-            _dump(new.data),
-            _dump(new.acl) if new.acl is not None else None,
-            _dump(new.read),
-            _dump(new.write),
-            stamp,
-            stamp,
-        ]
+        values, row_params = _row(conn, class_name, new.object_id, new)
+        rows.append(values)
+        params += row_params
     sql = (
-        f'INSERT INTO {object_table} ("class_name", "object_id", "data", "acl", '
-        f'"read_principals", "write_principals", "created_at", "updated_at") VALUES '
-        + ", ".join([row] * len(news))
-        + ' ON CONFLICT ("class_name", "object_id") DO NOTHING RETURNING "object_id"'
+        f"INSERT INTO {object_table} {INSERT_COLUMNS} VALUES {', '.join(rows)} "
+        'ON CONFLICT ("class_name", "object_id") DO NOTHING RETURNING "object_id"'
     )
     inserted = {r[0] for r in fetchall(conn, sql, params)}
     for new in news:
         if new.object_id not in inserted:  # a generated id another object already has
-            new.object_id = _insert(
-                conn,
-                class_name,
-                new_object_id(),
-                new.data,
-                new.acl,
-                new.read,
-                new.write,
-                new.created,
-                custom=False,
-            )
+            new.object_id = new_object_id()
+            new.object_id = _insert(conn, class_name, new)
 
 
 def _internal_fields(internal: dict[str, Any]) -> dict[str, Any]:
@@ -558,18 +546,7 @@ def _types_of(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _insert(
-    conn: Any,
-    class_name: str,
-    object_id: str,
-    data: dict[str, Any],
-    acl: Any,
-    read: dict[str, Any],
-    write: dict[str, Any],
-    created: datetime,
-    *,
-    custom: bool,
-) -> str:
+def _insert(conn: Any, class_name: str, new: _NewObject) -> str:
     """Insert the row; returns its objectId (a new one if a generated id collided).
 
     A taken objectId is seen from the row count (``ON CONFLICT ... DO NOTHING``), so
@@ -577,36 +554,21 @@ def _insert(
     raises, and the caller's transaction (``create`` always opens one) rolls back.
     """
     object_table, _ = tables(conn)
-    j = "%s::jsonb" if conn.vendor == "postgresql" else "%s"
-    sql = (
-        f'INSERT INTO {object_table} ("class_name", "object_id", "data", "acl", "read_principals", '
-        f'"write_principals", "created_at", "updated_at") VALUES (%s, %s, {j}, {j}, {j}, {j}, %s, %s) '
-        'ON CONFLICT ("class_name", "object_id") DO NOTHING'
-    )
-    stamp = conn.ops.adapt_datetimefield_value(created)
-    rest = [
-        _dump(data),
-        _dump(acl) if acl is not None else None,
-        _dump(read),
-        _dump(write),
-        stamp,
-        stamp,
-    ]
+    object_id = new.object_id
     for _attempt in range(5):
+        values, params = _row(conn, class_name, object_id, new)
+        sql = (
+            f"INSERT INTO {object_table} {INSERT_COLUMNS} VALUES {values} "
+            'ON CONFLICT ("class_name", "object_id") DO NOTHING'
+        )
         try:
-            inserted = execute(conn, sql, [class_name, object_id, *rest])
+            inserted = execute(conn, sql, params)
         except IntegrityError:
-            raise ParseError(
-                Code.DUPLICATE_VALUE,
-                "A duplicate value for a field with unique values was provided",
-            )
+            raise _duplicate()
         if inserted:
             return object_id
-        if custom:
-            raise ParseError(
-                Code.DUPLICATE_VALUE,
-                "A duplicate value for a field with unique values was provided",
-            )
+        if new.fixed_id:
+            raise _duplicate()
         object_id = new_object_id()
     raise ParseError(Code.INTERNAL_SERVER_ERROR, "could not allocate an objectId")
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from backend_kit import api as bk_api
 from backend_kit.cloud import after_save, before_save, registry
@@ -30,17 +31,14 @@ def schema(master: ParseClient) -> None:
 
 
 @pytest.fixture
-def inserts() -> Iterator[list[str]]:
-    """The INSERT statements into the objects table, as the database received them."""
-    seen: list[str] = []
-
-    def spy(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        if sql.lstrip().upper().startswith("INSERT INTO") and "parseobject" in sql:
-            seen.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(spy):
-        yield seen
+def inserts() -> Iterator[Callable[[], list[str]]]:
+    """The INSERT statements into the objects table the database received so far."""
+    with CaptureQueriesContext(connection) as queries:
+        yield lambda: [
+            q["sql"]
+            for q in queries.captured_queries
+            if q["sql"].lstrip().upper().startswith("INSERT INTO") and "parseobject" in q["sql"]
+        ]
 
 
 @pytest.fixture
@@ -51,7 +49,7 @@ def triggers() -> Iterator[None]:
 
 
 def test_a_run_of_creates_is_one_insert_and_answers_in_order(
-    schema: None, api: ParseClient, master: ParseClient, inserts: list[str]
+    schema: None, api: ParseClient, master: ParseClient, inserts: Callable[[], list[str]]
 ) -> None:
     r = api.post("batch", {"requests": creates("Note", [{"n": i} for i in range(5)])})
     assert r.status_code == 200, r.json_body
@@ -59,7 +57,7 @@ def test_a_run_of_creates_is_one_insert_and_answers_in_order(
     assert len(set(ids)) == 5 and all(
         set(x["success"]) == {"objectId", "createdAt"} for x in r.json_body
     )
-    assert len(inserts) == 1  # one multi-row statement
+    assert len(inserts()) == 1  # one multi-row statement
     for i, object_id in enumerate(ids):
         got = master.get(f"classes/Note/{object_id}").json_body
         assert got["n"] == i and got["createdAt"] == r.json_body[i]["success"]["createdAt"]
@@ -99,7 +97,7 @@ def test_a_clp_refusal_is_answered_per_item(schema: None, master: ParseClient) -
 
 
 def test_classes_with_a_before_save_trigger_go_one_by_one(
-    schema: None, api: ParseClient, triggers: None, inserts: list[str]
+    schema: None, api: ParseClient, triggers: None, inserts: Callable[[], list[str]]
 ) -> None:
     seen: list[int] = []
 
@@ -110,7 +108,7 @@ def test_classes_with_a_before_save_trigger_go_one_by_one(
 
     r = api.post("batch", {"requests": creates("Note", [{"n": 1}, {"n": 2}, {"n": 3}])})
     assert [x["success"]["s"] for x in r.json_body] == ["seen 1", "seen 2", "seen 3"]
-    assert seen == [1, 2, 3] and len(inserts) == 3
+    assert seen == [1, 2, 3] and len(inserts()) == 3
 
 
 def test_after_save_runs_for_each_object_of_the_group(
