@@ -69,6 +69,19 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                 id="backend_kit.E003",
             )
         )
+    skipped = bk_settings.API_SKIPPED_MIDDLEWARE
+    if skipped is not None and (
+        isinstance(skipped, str)
+        or not isinstance(skipped, (list, tuple))
+        or not all(isinstance(path, str) for path in skipped)
+    ):
+        errors.append(
+            Error(
+                "BACKEND_KIT['API_SKIPPED_MIDDLEWARE'] must be a list of dotted paths, "
+                f"not {skipped!r}.",
+                id="backend_kit.E003",
+            )
+        )
     errors.extend(_check_gc_tuning(bk_settings.GC_TUNING))
     max_limit = bk_settings.MAX_LIMIT
     if max_limit is not None and (

@@ -44,6 +44,16 @@ DEFAULTS: dict[str, Any] = {
     # threads that run the Parse API's sync views under ASGI (backend_kit.handler); 0: Django's.
     # Few on purpose: past 4 busy threads per process the GIL costs more than it overlaps.
     "REQUEST_THREADS": 4,
+    # Host middleware that acts only on cookies or on pages a browser renders: a Parse
+    # request with no Cookie header that does not ask for HTML runs the host's chain
+    # without them (backend_kit.handler). [] runs the whole chain for every request.
+    "API_SKIPPED_MIDDLEWARE": [
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    ],
     # The ASGI process's garbage collector, set once the app is built (backend_kit.gctuning):
     # freeze what start-up allocated, and collect generation 0 every N allocations.
     # None leaves Python's collector as it is.

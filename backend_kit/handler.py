@@ -14,6 +14,15 @@ sends the response from the event loop. ``parse_application`` uses it for reques
 under the Parse mount only; the host project's other URLs (and any async view of
 theirs) keep Django's handler. ``BACKEND_KIT["REQUEST_THREADS"]`` sizes the pool;
 ``0`` keeps Django's handler for the Parse mount too.
+
+A Parse SDK authenticates with keys and session tokens, never with cookies, and reads
+JSON, never a rendered page. For such a request (no ``Cookie`` header, no HTML asked
+for) the pooled handler runs the host's middleware chain without the middleware that
+only reads cookies or protects rendered pages (sessions, CSRF, Django's authentication,
+messages, ``X-Frame-Options``: ``BACKEND_KIT["API_SKIPPED_MIDDLEWARE"]``); with none of
+them there is nothing for them to do, yet they cost a tenth of a ``GET``. Every other
+middleware of the host (logging, request ids, CORS, security headers) still runs, and
+a browser (a cookie, or the browsable API) gets the whole chain.
 """
 
 from __future__ import annotations
@@ -23,6 +32,8 @@ import contextvars
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers import base
@@ -37,6 +48,7 @@ class PooledASGIHandler(ASGIHandler):
         # The sync middleware chain: called once, in one thread, with no hop between
         # middleware (async-only middleware is adapted by Django, as under WSGI).
         self.load_middleware(is_async=False)
+        self.api_chain = _api_chain()
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="bk-request")
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -73,7 +85,12 @@ class PooledASGIHandler(ASGIHandler):
         signals.request_started.send(sender=self.__class__, scope=scope)
         request, response = self.create_request(scope, body_file)
         if request is not None:
-            response = self.get_response(request)
+            if self.api_chain is not None and _is_api_client(request):
+                if self.api_chain.anonymous_user:
+                    request.user = AnonymousUser()  # what AuthenticationMiddleware gave it
+                response = self.api_chain.get_response(request)
+            else:
+                response = self.get_response(request)
             response._handler_class = self.__class__  # type: ignore[attr-defined]
             if isinstance(response, FileResponse):
                 response.block_size = self.chunk_size
@@ -83,6 +100,46 @@ class PooledASGIHandler(ASGIHandler):
             # its database connection goes back to the pool before the next request.
             response.close()
         return response
+
+
+class _MiddlewareChain(base.BaseHandler):
+    """The host's sync middleware chain around Django's view call, minus some entries."""
+
+    def __init__(self, middleware: list[str], *, anonymous_user: bool) -> None:
+        super().__init__()
+        #: True when the chain lacks the host's AuthenticationMiddleware: a cookie-less
+        #: request would have had an anonymous ``request.user`` from it.
+        self.anonymous_user = anonymous_user
+        # load_middleware reads settings.MIDDLEWARE once; this runs while the ASGI
+        # application is built, before any request is served.
+        host = settings.MIDDLEWARE
+        try:
+            settings.MIDDLEWARE = middleware
+            self.load_middleware(is_async=False)
+        finally:
+            settings.MIDDLEWARE = host
+
+
+def _api_chain() -> _MiddlewareChain | None:
+    """The chain for API clients, or None when no host middleware is skipped."""
+    from .conf import bk_settings
+
+    skipped = set(bk_settings.API_SKIPPED_MIDDLEWARE or ())
+    kept = [path for path in settings.MIDDLEWARE if path not in skipped]
+    if len(kept) == len(settings.MIDDLEWARE):
+        return None
+    auth = "django.contrib.auth.middleware.AuthenticationMiddleware"
+    return _MiddlewareChain(kept, anonymous_user=auth in settings.MIDDLEWARE and auth not in kept)
+
+
+def _is_api_client(request: Any) -> bool:
+    """No cookie to read and no page to render: an SDK, a script, a server."""
+    meta = request.META
+    return (
+        "HTTP_COOKIE" not in meta
+        and "html" not in meta.get("HTTP_ACCEPT", "")
+        and "format=" not in meta.get("QUERY_STRING", "")
+    )
 
 
 def pooled_handler(threads: int) -> PooledASGIHandler | None:

@@ -82,6 +82,8 @@ def test_e002_master_key() -> None:
         ("MAX_LIMIT", False),
         ("REQUEST_THREADS", -1),
         ("REQUEST_THREADS", "8"),
+        ("API_SKIPPED_MIDDLEWARE", "django.middleware.csrf.CsrfViewMiddleware"),
+        ("API_SKIPPED_MIDDLEWARE", [42]),
     ],
 )
 def test_e003_positive_integers(name: str, value: Any) -> None:
@@ -93,7 +95,13 @@ def test_e003_positive_integers(name: str, value: Any) -> None:
 
 @pytest.mark.parametrize(
     "name,value",
-    [("MAX_LIMIT", None), ("MAX_LIMIT", 500), ("DEFAULT_LIMIT", 1), ("REQUEST_THREADS", 0)],
+    [
+        ("MAX_LIMIT", None),
+        ("MAX_LIMIT", 500),
+        ("DEFAULT_LIMIT", 1),
+        ("REQUEST_THREADS", 0),
+        ("API_SKIPPED_MIDDLEWARE", []),
+    ],
 )
 def test_e003_accepts_valid_values(name: str, value: Any) -> None:
     with override_settings(BACKEND_KIT=kit(**{name: value})):
