@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.authentication import BaseAuthentication, CSRFCheck
 from rest_framework.parsers import BaseParser
@@ -186,11 +187,16 @@ def parse_exception_handler(exc: Exception, context: dict[str, Any]) -> Response
 
 
 def cors_headers(request: HttpRequest) -> dict[str, str]:
-    return cors_headers_for(request.META.get("HTTP_ORIGIN"))
+    return cors_headers_for(request.META.get("HTTP_ORIGIN"), preflight=request.method == "OPTIONS")
 
 
-def cors_headers_for(origin: str | None) -> dict[str, str]:
-    """The CORS headers answering a request from ``origin`` (None: no Origin header)."""
+def cors_headers_for(origin: str | None, *, preflight: bool = False) -> dict[str, str]:
+    """The CORS headers answering a request from ``origin`` (None: no Origin header).
+
+    The methods and headers a browser may use are the answer to its preflight
+    (``OPTIONS``) only: on any other response browsers ignore them, so they are not
+    sent there (the header list is long, and every response would carry it).
+    """
     allowed = bk_settings.CORS_ALLOWED_ORIGINS or []
     if not allowed:
         return {}
@@ -200,12 +206,11 @@ def cors_headers_for(origin: str | None) -> dict[str, str]:
         allow_origin = origin
     else:
         return {}
-    headers = {
-        "Access-Control-Allow-Origin": allow_origin,
-        "Access-Control-Allow-Methods": "GET,PUT,POST,DELETE,OPTIONS",
-        "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
-        "Access-Control-Expose-Headers": CORS_EXPOSE_HEADERS,
-    }
+    headers = {"Access-Control-Allow-Origin": allow_origin}
+    if preflight:
+        headers["Access-Control-Allow-Methods"] = "GET,PUT,POST,DELETE,OPTIONS"
+        headers["Access-Control-Allow-Headers"] = CORS_ALLOW_HEADERS
+    headers["Access-Control-Expose-Headers"] = CORS_EXPOSE_HEADERS
     if allow_origin != "*":
         headers["Vary"] = "Origin"
     return headers
@@ -324,7 +329,10 @@ class ParseAPIView(APIView):
             serverurl.forget(token)
         django_request = request._request if hasattr(request, "_request") else request
         for key, value in cors_headers(django_request).items():
-            response[key] = value
+            if key == "Vary":
+                patch_vary_headers(response, [value])  # DRF's "Vary: Accept" stays
+            else:
+                response[key] = value
         notify_response_observers(self, request, response)
         return response
 
@@ -356,14 +364,16 @@ def mount_relative_path(request: HttpRequest) -> str:
     path = request.path.strip("/")
     if match is None or not match.route:
         return path
-    inner = max(
-        (r for r in _inner_routes() if match.route.endswith(r)),
-        key=len,
-        default="",
-    )
-    prefix = match.route[: len(match.route) - len(inner)].strip("/")
-    depth = len(prefix.split("/")) if prefix else 0
-    return "/".join(path.split("/")[depth:])
+    depth = _mount_depth(match.route)
+    return "/".join(path.split("/")[depth:]) if depth else path
+
+
+@functools.lru_cache(maxsize=512)
+def _mount_depth(route: str) -> int:
+    """Path segments of the host's mount in a matched route (routes are few: cached)."""
+    inner = max((r for r in _inner_routes() if route.endswith(r)), key=len, default="")
+    prefix = route[: len(route) - len(inner)].strip("/")
+    return len(prefix.split("/")) if prefix else 0
 
 
 def require_master(ctx: RequestContext, *, allow_read_only: bool = False) -> None:

@@ -82,6 +82,17 @@ async def _too_large(send: Send, limit: Limit, scope: Scope) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def _declared_length(scope: Scope) -> int | None:
+    """The request's ``Content-Length`` when it is one valid number, else None."""
+    found = None
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            if found is not None or not value.isdigit():
+                return None  # repeated or not a number: count what arrives instead
+            found = int(value)
+    return found
+
+
 class BodyLimitMiddleware:
     def __init__(self, app: ASGIApp, mount: str) -> None:
         self.app = app
@@ -92,14 +103,15 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         limit = body_limit(scope["path"][len(self.mount) :])
-        for name, value in scope.get("headers", []):
-            if name == b"content-length":
-                try:
-                    if int(value) > limit[0]:
-                        await _too_large(send, limit, scope)
-                        return
-                except ValueError:
-                    pass
+        declared = _declared_length(scope)
+        if declared is not None:
+            if declared > limit[0]:
+                await _too_large(send, limit, scope)
+                return
+            # The server reads exactly the declared length as the body (HTTP framing):
+            # nothing more can arrive, so there is nothing to count.
+            await self.app(scope, receive, send)
+            return
         received = 0
         refused = False
 

@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
             backend_kit_running(url, args.workers) as process,
         ):
             results["backend_kit"] = measure_server(
-                "backend_kit", servers.origin_of(process), args, workdir
+                "backend_kit", servers.origin_of(process), args, workdir, process
             )
     if parse_template and install_dir:
         say(f"Parse Server {servers.PARSE_SERVER_VERSION}: {args.parse_processes} process(es)")
@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
             process = servers.parse_process(url, args.parse_processes, install_dir)
             with servers.running(process):
                 results["parse"] = measure_server(
-                    "parse", servers.origin_of(process), args, workdir
+                    "parse", servers.origin_of(process), args, workdir, process
                 )
     if "floor" in args.only and scripts:
         say("floor: pgbench with the SQL backend_kit issues")
@@ -231,6 +231,11 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(report.table(results, args.concurrency))
     print()
+    cpu = report.cpu_table(results, max(args.concurrency))
+    if cpu:
+        print(f"CPU µs per request at c={max(args.concurrency)}, by process group:")
+        print(cpu)
+        print()
     say(f"results: {out_dir / 'results.json'}; SQL and pgbench scripts: {sql_dir}")
     if profile_data:
         say(f"profile: {', '.join(profile_data['files'])} (summary {profile_data['summary']})")

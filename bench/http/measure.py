@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 
-from . import floor, loadgen, profile, servers
+from . import cputime, floor, loadgen, profile, servers
 from .operations import BY_NAME, request_values, send
 from .servers import ROOT, backend_kit_running, fresh_database, say
 
@@ -39,7 +39,9 @@ def measure_server(
     origin: str,
     args: argparse.Namespace,
     workdir: Path,
+    process: servers.Process | None = None,
 ) -> dict[str, Any]:
+    """Each operation at each concurrency; with ``process``, the CPU per request too."""
     results: dict[str, Any] = {}
     for op_name in [n for n in MEASURE_ORDER if n in args.ops]:
         op = BY_NAME[op_name]
@@ -59,8 +61,13 @@ def measure_server(
             if args.warmup > 0:
                 warm = loadgen.run_wrk(origin, requests, c, args.warmup)
                 seconds = measured_seconds(args.duration, warm.requests, warm.p50_ms)
+            pids = [process.pid, *process.children()] if process is not None else []
+            before = cputime.snapshot(pids)
             result = loadgen.run_wrk(origin, requests, c, seconds)
-            results[op.name][str(c)] = result.as_dict()
+            row = result.as_dict()
+            if process is not None:
+                row["cpu_us"] = cputime.per_request(before, cputime.snapshot(pids), result.requests)
+            results[op.name][str(c)] = row
             say(
                 f"  {name:11} {op.name:6} c={c:<3} {result.rps:9.1f} req/s"
                 f"  p50 {result.p50_ms:8.2f} ms  p99 {result.p99_ms:8.2f} ms"

@@ -133,6 +133,24 @@ def table(results: dict[str, Any], concurrencies: list[int]) -> str:
     return "\n".join(rows)
 
 
+def cpu_table(results: dict[str, Any], concurrency: int) -> str | None:
+    """Markdown: CPU microseconds per request by process group, both servers."""
+    groups = ("server", "postgres", "redis", "wrk", "total")
+    head = ["operation", *(f"bk {g}" for g in groups), *(f"Parse {g}" for g in groups)]
+    rows = ["| " + " | ".join(head) + " |", "|" + "|".join("---:" for _ in head) + "|"]
+    key = str(concurrency)
+    for op in OPERATIONS:
+        cells = [op.name]
+        found = False
+        for server in ("backend_kit", "parse"):
+            cpu = (results.get(server, {}).get(op.name, {}).get(key) or {}).get("cpu_us") or {}
+            found = found or bool(cpu)
+            cells += [f"{cpu[g]:,.0f}" if g in cpu else "-" for g in groups]
+        if found:
+            rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows) if len(rows) > 2 else None
+
+
 def write_json(path: Path, data: dict[str, Any]) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
 
@@ -156,6 +174,17 @@ def generated_section(data: dict[str, Any]) -> str:
         f" process(es); {cfg['objects']:,} objects and {cfg['users']} users seeded;"
         f" {cfg['warmup']:g} s warm-up + {cfg['duration']:g} s measured per row.",
     ]
+    cpu = cpu_table(data["results"], max(cfg["concurrency"]))
+    if cpu:
+        lines += [
+            f"- CPU per request at c={max(cfg['concurrency'])}, µs, by process group"
+            " (`bench/http/cputime.py`: user + system time of the server's processes,"
+            " PostgreSQL's, redis-server's and wrk's during the measured seconds, over the"
+            " requests completed; the two cores give 2,000,000 µs per second to share):",
+            "",
+            cpu,
+            "",
+        ]
     counts = data.get("sql_statements_per_request") or {}
     if counts.get("backend_kit"):
         ours, theirs = counts["backend_kit"], counts.get("parse", {})
