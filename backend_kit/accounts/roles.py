@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db import transaction
 
-from ..cache import shared_cache
+from ..cache import read_counter, shared_cache
 from ..context import RequestContext
 from ..errors import Code, ParseError
 from ..objects import writes
@@ -33,7 +33,7 @@ def _cache() -> Any:
 
 def _version() -> Any:
     try:
-        version = _cache().get(_VERSION_KEY)
+        version = read_counter(_VERSION_KEY)
         if version is None:
             version = 1
             _cache().add(_VERSION_KEY, version, None)

@@ -21,7 +21,7 @@ from django.core.signals import request_finished, request_started
 from django.db import IntegrityError, connections, router, transaction
 from django.dispatch import receiver
 
-from ..cache import shared_cache
+from ..cache import read_counter, shared_cache
 from ..codec import (
     FIELD_TYPES,
     SYSTEM_CLASSES,
@@ -263,7 +263,7 @@ _cache = _SchemaCache()
 
 def _shared_version() -> Any:
     try:
-        return shared_cache().get(_VERSION_KEY)
+        return read_counter(_VERSION_KEY)
     except Exception:  # a cache outage must not take the API down: fall back to no cache
         return object()
 
