@@ -37,8 +37,8 @@ class GuardrailsConfig(AppConfig):
         api.add_request_guard(guards.request_guard)
         api.add_response_observer(guards.response_observer)
         writes.add_original_predicate(sources.wants_original)
-        writes.add_write_listener(sources.object_written)
-        writes.add_write_listener(usage.object_written)
+        writes.add_write_listener(sources.object_written, acts_on=sources.acts_on)
+        writes.add_write_listener(usage.object_written, acts_on=usage.acts_on)
         routing.register_application_wrapper(asgi.wrap)
         sources.connect()
         post_migrate.connect(

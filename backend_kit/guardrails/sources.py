@@ -35,6 +35,11 @@ def wants_original(class_name: str, ctx: Any) -> bool:
     return audit.audited_write(class_name, ctx)
 
 
+def acts_on(class_name: str, ctx: Any, action: str) -> bool:
+    """Whether :func:`object_written` records this write (in the audit trail)."""
+    return audit.audited_write(class_name, ctx)
+
+
 def object_written(event: WriteEvent) -> None:
     if not audit.audited_write(event.class_name, event.ctx):
         return

@@ -17,6 +17,15 @@ PUSH_STATUS = "_PushStatus"
 FINAL = ("succeeded", "failed")
 
 
+def acts_on(class_name: str, ctx: Any, action: str) -> bool:
+    """Whether :func:`object_written` may refuse or count anything for this write."""
+    if class_name in (JOB_STATUS, PUSH_STATUS):
+        return True
+    return (
+        action == "create" and "max" in quotas.limits("objects_stored") and not quotas.exempt(ctx)
+    )
+
+
 def object_written(event: WriteEvent) -> None:
     if event.action == "create":
         quotas.check_level("objects_stored", event.ctx, using=levels.alias_for("objects_stored"))

@@ -112,16 +112,38 @@ class WriteEvent:
 
 
 _write_listeners: list[Callable[[WriteEvent], None]] = []
+# listener -> acts_on(class_name, ctx, action): whether it may write or refuse there
+_listener_scopes: dict[Callable[[WriteEvent], None], Callable[[str, Any, str], bool]] = {}
 
 
-def add_write_listener(listener: Callable[[WriteEvent], None]) -> None:
+def add_write_listener(
+    listener: Callable[[WriteEvent], None],
+    *,
+    acts_on: Callable[[str, Any, str], bool] | None = None,
+) -> None:
     """Call ``listener(event)`` inside each write's transaction, after the row changed.
 
     What it writes commits or rolls back with the object (an audit trail, a usage
     counter); raising a :class:`ParseError` refuses the write and rolls it back.
+
+    ``acts_on(class_name, ctx, action)`` tells, before the write, whether the listener
+    may write or refuse anything for it. Where no listener acts, a create that is one
+    statement (no trigger, no relation, no new field) runs as that statement alone, with
+    no transaction around it: it is atomic by itself, and the listener, which does
+    nothing there, is still called. Without ``acts_on`` the listener always acts.
     """
     if listener not in _write_listeners:
         _write_listeners.append(listener)
+    if acts_on is not None:
+        _listener_scopes[listener] = acts_on
+
+
+def _listeners_act_on(class_name: str, ctx: RequestContext, action: str) -> bool:
+    for listener in _write_listeners:
+        acts_on = _listener_scopes.get(listener)
+        if acts_on is None or acts_on(class_name, ctx, action):
+            return True
+    return False
 
 
 def _notify(event: WriteEvent) -> None:
@@ -300,12 +322,42 @@ def create(
     parsed = parse_body(body, allow_object_id=_allow_object_id())
     _check_one_geopoint(parsed)
     alias = db_alias(write=True)
+    schema = _one_statement_schema(ctx, class_name, parsed, alias)
+    if schema is not None:
+        # The INSERT is the create's only write: on its own, it commits or fails whole.
+        check_clp(ctx, schema, "create")
+        new = _prepare_create(ctx, class_name, schema, parsed, body, object_id, internal)
+        new.object_id = _insert(connection(write=True), class_name, new)
+        return _finish_create(ctx, class_name, alias, new)
     with transaction.atomic(using=alias):
         schema = schema_for_write(ctx, class_name, parsed.field_types(), is_update=False)
         check_clp(ctx, schema, "create")
         new = _prepare_create(ctx, class_name, schema, parsed, body, object_id, internal)
         new.object_id = _insert(connection(write=True), class_name, new)
         return _finish_create(ctx, class_name, alias, new)
+
+
+def _one_statement_schema(
+    ctx: RequestContext, class_name: str, parsed: WriteBody, alias: str
+) -> Schema | None:
+    """The schema when this create writes nothing but its row, else None.
+
+    Nothing else writes when: no caller's transaction is open (its writes must stay
+    with it), the class's schema already has every field of the body (no schema
+    change), no beforeSave trigger runs (its code may write), the body changes no
+    relation, and no write listener acts on it (see :func:`add_write_listener`).
+    afterSave and LiveQuery run on commit as ever: here, once the INSERT returned.
+    """
+    if connection(write=True).in_atomic_block or parsed.relation_changes:
+        return None
+    if hooks.triggers().has("beforeSave", class_name):
+        return None
+    schema = get_schema(class_name)
+    if schema is None or not schema.stored or not schema_has(schema, parsed):
+        return None
+    if _listeners_act_on(class_name, ctx, "create"):
+        return None
+    return schema
 
 
 @dataclass
@@ -551,7 +603,8 @@ def _insert(conn: Any, class_name: str, new: _NewObject) -> str:
 
     A taken objectId is seen from the row count (``ON CONFLICT ... DO NOTHING``), so
     the insert needs no savepoint of its own: any other unique index refusing the row
-    raises, and the caller's transaction (``create`` always opens one) rolls back.
+    raises, and the create's transaction rolls back (or, where the INSERT is the
+    create's only statement, it failed whole on its own).
     """
     object_table, _ = tables(conn)
     object_id = new.object_id
