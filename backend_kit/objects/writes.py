@@ -214,6 +214,17 @@ def _check_one_geopoint(parsed: WriteBody) -> None:
         raise ParseError(Code.INCORRECT_TYPE, "there can only be one geopoint field in a class")
 
 
+# what bk_within_size (migration 0004) raises with when an update would be too large
+TOO_LARGE_MARK = "bk_object_too_large"
+
+
+def _size_limit() -> int | None:
+    from ..conf import bk_settings
+
+    limit = bk_settings.MAX_OBJECT_SIZE
+    return None if limit is None else int(limit)
+
+
 def check_object_size(data: Any) -> None:
     """116 when the stored form of an object is over ``MAX_OBJECT_SIZE`` bytes."""
     from ..conf import bk_settings
@@ -651,6 +662,11 @@ def update(
         or trig.has("afterSave", class_name)
         or needs_original(class_name, ctx)
     )
+    schema = None if slow else _one_statement_update_schema(ctx, class_name, parsed, alias)
+    if schema is not None:
+        # The UPDATE is the update's only write (its size checked by the database in
+        # the same statement): on its own, it commits or fails whole.
+        return _update_row(ctx, class_name, object_id, body, parsed, schema, alias, False)
     with transaction.atomic(using=alias):
         schema = (
             schema_for_write(ctx, class_name, parsed.field_types(), is_update=True)
@@ -660,72 +676,106 @@ def update(
         if schema is None:
             check_class_exists_for(ctx, class_name)
             raise object_not_found()
-        access = check_clp(ctx, schema, "update")
-        _required_check(schema, {}, parsed, creating=False)
-        conn = connection(write=True)
-        updated = now()
-        object_table, _ = tables(conn)
-        principals = principals_for(ctx)
-        compiler = compiler_for(conn, class_name, principals)
-        acl_sql, acl_params = compiler.read_acl("write_principals")
-        restriction = access.restriction(ctx, schema)
-        cond_sql, cond_params = (
-            compiler.compile(restriction) if restriction is not None else ("1=1", [])
+        return _update_row(ctx, class_name, object_id, body, parsed, schema, alias, slow)
+
+
+def _one_statement_update_schema(
+    ctx: RequestContext, class_name: str, parsed: WriteBody, alias: str
+) -> Schema | None:
+    """The schema when this update writes nothing but its row, else None.
+
+    As for a create (:func:`_one_statement_schema`), on PostgreSQL only, where the size
+    limit is checked inside the UPDATE (``bk_within_size``, migration 0004): elsewhere
+    it is checked after the write, which a transaction must be able to undo.
+    """
+    conn = connection(write=True)
+    if conn.vendor != "postgresql" or conn.in_atomic_block or parsed.relation_changes:
+        return None
+    schema = get_schema(class_name)
+    if schema is None or not schema.stored or not schema_has(schema, parsed):
+        return None
+    if _listeners_act_on(class_name, ctx, "update"):
+        return None
+    return schema
+
+
+def _update_row(
+    ctx: RequestContext,
+    class_name: str,
+    object_id: str,
+    body: Any,
+    parsed: WriteBody,
+    schema: Schema,
+    alias: str,
+    slow: bool,
+) -> WriteResult:
+    """The update's checks and writes, in its transaction or as its one statement."""
+    trig = hooks.triggers()
+    access = check_clp(ctx, schema, "update")
+    _required_check(schema, {}, parsed, creating=False)
+    conn = connection(write=True)
+    updated = now()
+    object_table, _ = tables(conn)
+    principals = principals_for(ctx)
+    compiler = compiler_for(conn, class_name, principals)
+    acl_sql, acl_params = compiler.read_acl("write_principals")
+    restriction = access.restriction(ctx, schema)
+    cond_sql, cond_params = (
+        compiler.compile(restriction) if restriction is not None else ("1=1", [])
+    )
+    where = f'o."class_name" = %s AND o."object_id" = %s AND ({acl_sql}) AND ({cond_sql})'
+    where_params = [class_name, object_id, *acl_params, *cond_params]
+    changed_by_trigger: set[str] = set()
+    original = None
+    if slow:
+        lock = " FOR UPDATE" if conn.vendor == "postgresql" else ""
+        row = fetchone(
+            conn,
+            f"SELECT {OBJECT_COLUMNS} FROM {object_table} AS o WHERE {where}{lock}",
+            where_params,
         )
-        where = f'o."class_name" = %s AND o."object_id" = %s AND ({acl_sql}) AND ({cond_sql})'
-        where_params = [class_name, object_id, *acl_params, *cond_params]
-        changed_by_trigger: set[str] = set()
-        original = None
-        if slow:
-            lock = " FOR UPDATE" if conn.vendor == "postgresql" else ""
-            row = fetchone(
-                conn,
-                f"SELECT {OBJECT_COLUMNS} FROM {object_table} AS o WHERE {where}{lock}",
-                where_params,
-            )
-            if row is None:
-                raise object_not_found()
-            oid, data, acl, created, old_updated = row
-            old_data, old_acl = load_json(data), load_json(acl)
-            original = encode_object(oid, old_data, old_acl, created, old_updated)
-            new_data = apply_changes(old_data, parsed.data_changes)
-            new_acl = old_acl if parsed.acl is MISSING else parsed.acl
-            if trig.has("beforeSave", class_name):
-                proposed = encode_object(
-                    oid, new_data, new_acl, created, updated, file_fields=False
-                )
-                result = trig.before_save(ctx, class_name, proposed, original)
-                if result is not None:
-                    after = _api_data(result)
-                    changed_by_trigger = _changed_keys(new_data, after, set())
-                    new_data = after
-                    new_acl = result.get("ACL", new_acl)
-                    extra_types = {
-                        k: t for k, t in _types_of(new_data).items() if k in changed_by_trigger
-                    }
-                    if extra_types:
-                        schema_for_write(ctx.as_master(), class_name, extra_types, is_update=True)
-            row = _write_full(
-                conn,
-                object_table,
-                class_name,
-                object_id,
-                new_data,
-                new_acl,
-                updated,
-                acl_changed=parsed.acl is not MISSING or "ACL" in changed_by_trigger,
-            )
-        else:
-            row = _write_ops(conn, object_table, where, where_params, parsed, updated)
-            if row is None:
-                raise object_not_found()
-        oid, data, acl, created, stamp = row
-        check_object_size(data)  # after the write: the database computed the ops
-        new_data = load_json(data)
-        obj = encode_object(oid, new_data, load_json(acl), created, stamp)
-        _relation_writes(alias, class_name, object_id, parsed)
-        _notify(WriteEvent(ctx, class_name, "update", obj, original, body))
-        _after_commit_saved(ctx, class_name, obj, original)
+        if row is None:
+            raise object_not_found()
+        oid, data, acl, created, old_updated = row
+        old_data, old_acl = load_json(data), load_json(acl)
+        original = encode_object(oid, old_data, old_acl, created, old_updated)
+        new_data = apply_changes(old_data, parsed.data_changes)
+        new_acl = old_acl if parsed.acl is MISSING else parsed.acl
+        if trig.has("beforeSave", class_name):
+            proposed = encode_object(oid, new_data, new_acl, created, updated, file_fields=False)
+            result = trig.before_save(ctx, class_name, proposed, original)
+            if result is not None:
+                after = _api_data(result)
+                changed_by_trigger = _changed_keys(new_data, after, set())
+                new_data = after
+                new_acl = result.get("ACL", new_acl)
+                extra_types = {
+                    k: t for k, t in _types_of(new_data).items() if k in changed_by_trigger
+                }
+                if extra_types:
+                    schema_for_write(ctx.as_master(), class_name, extra_types, is_update=True)
+        row = _write_full(
+            conn,
+            object_table,
+            class_name,
+            object_id,
+            new_data,
+            new_acl,
+            updated,
+            acl_changed=parsed.acl is not MISSING or "ACL" in changed_by_trigger,
+        )
+    else:
+        row = _write_ops(conn, object_table, where, where_params, parsed, updated)
+        if row is None:
+            raise object_not_found()
+    oid, data, acl, created, stamp = row
+    # after the write: the database computed the ops (on PostgreSQL it checked already)
+    check_object_size(data)
+    new_data = load_json(data)
+    obj = encode_object(oid, new_data, load_json(acl), created, stamp)
+    _relation_writes(alias, class_name, object_id, parsed)
+    _notify(WriteEvent(ctx, class_name, "update", obj, original, body))
+    _after_commit_saved(ctx, class_name, obj, original)
     payload = {"updatedAt": obj["updatedAt"]}
     payload.update(_response_fields(parsed, new_data, changed_by_trigger))
     return WriteResult(200, payload, obj)
@@ -740,8 +790,9 @@ def _write_ops(
     if changes:
         if conn.vendor == "postgresql":
             expr, expr_params = pg_update_expression(changes)
-            sets.append(f'"data" = {expr}')
-            params.extend(expr_params)
+            # the size limit inside the statement: nothing oversized is ever written
+            sets.append(f'"data" = bk_within_size({expr}, %s)')
+            params.extend([*expr_params, _size_limit()])
         else:
             sets.append('"data" = bk_apply_ops("data", %s)')
             params.append(_dump([c.as_json() for c in changes]))
@@ -763,6 +814,8 @@ def _write_ops(
         raised = take_sqlite_error()
         if raised is not None:
             raise raised
+        if TOO_LARGE_MARK in str(exc):
+            raise ParseError(Code.OBJECT_TOO_LARGE, f"Object is larger than {_size_limit()} bytes")
         if isinstance(exc, DataError):
             raise ParseError(Code.INVALID_JSON, "A field operation gives a value out of range")
         raise

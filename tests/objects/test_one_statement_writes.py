@@ -1,8 +1,10 @@
-"""A create that writes nothing but its row is that one INSERT, with no transaction around it.
+"""A write that changes nothing but its row is that one statement, with no transaction.
 
-Everything else (a trigger, a relation, a new field, a listener that acts, a caller's
-transaction) keeps the create inside a transaction of its own. These tests commit for
-real: under pytest-django's per-test transaction every create would see a caller's one.
+A create is its INSERT; on PostgreSQL an update is its UPDATE (the database checks the
+size limit inside it). Everything else (a trigger, a relation, a new field, a listener
+that acts, a caller's transaction) keeps the write inside a transaction of its own.
+These tests commit for real: under pytest-django's per-test transaction every write
+would see a caller's one.
 """
 
 from __future__ import annotations
@@ -48,6 +50,20 @@ def inserts(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
         return original(conn, class_name, new)
 
     monkeypatch.setattr(writes, "_insert", recording)
+    return seen
+
+
+@pytest.fixture
+def updates(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """For each update by field operations: was a transaction open around the UPDATE?"""
+    seen: list[bool] = []
+    original = writes._write_ops
+
+    def recording(conn: Any, *args: Any) -> Any:
+        seen.append(conn.in_atomic_block or not conn.get_autocommit())
+        return original(conn, *args)
+
+    monkeypatch.setattr(writes, "_write_ops", recording)
     return seen
 
 
@@ -203,3 +219,58 @@ def test_a_caller_transaction_takes_the_create_with_it(schema: None, inserts: li
     from backend_kit.objects import reads
 
     assert reads.find(ctx.as_master(), "Note", {"where": {"n": 5}})["results"] == []
+
+
+# --- updates --------------------------------------------------------------------------------
+
+
+def test_an_update_on_postgresql_is_its_update_alone(
+    schema: None, api: ParseClient, master: ParseClient, updates: list[bool]
+) -> None:
+    oid = api.post("classes/Note", {"n": 1}).json_body["objectId"]
+    r = api.put(f"classes/Note/{oid}", {"n": {"__op": "Increment", "amount": 2}, "s": "b"})
+    assert r.status_code == 200, r.json_body
+    got = master.get(f"classes/Note/{oid}").json_body
+    assert (got["n"], got["s"], got["updatedAt"]) == (3, "b", r.json_body["updatedAt"])
+    from django.db import connection as default
+
+    assert updates == [default.vendor != "postgresql"]
+
+
+@pytest.mark.parametrize("as_master", [False, True], ids=["alone", "in-a-transaction"])
+def test_an_update_the_database_makes_too_large_writes_nothing(
+    schema: None, api: ParseClient, master: ParseClient, settings: Any, as_master: bool
+) -> None:
+    oid = api.post("classes/Note", {"s": "x" * 100}).json_body["objectId"]
+    settings.BACKEND_KIT = {**settings.BACKEND_KIT, "MAX_OBJECT_SIZE": 300}
+    client = master if as_master else api  # the master's write is audited: a transaction
+    grow = {"tags": {"__op": "Add", "objects": ["y" * 150]}}
+    assert client.put(f"classes/Note/{oid}", grow).status_code == 200  # new field: schema
+    r = client.put(f"classes/Note/{oid}", grow)  # the array the database builds is too large
+    assert r.status_code == 400 and r.json_body == {
+        "code": 116,
+        "error": "Object is larger than 300 bytes",
+    }
+    assert master.get(f"classes/Note/{oid}").json_body["tags"] == ["y" * 150]
+
+
+def test_an_update_with_a_relation_keeps_the_transaction(
+    schema: None, api: ParseClient, updates: list[bool]
+) -> None:
+    oid = api.post("classes/Note", {"n": 1}).json_body["objectId"]
+    link = {
+        "__op": "AddRelation",
+        "objects": [{"__type": "Pointer", "className": "Note", "objectId": oid}],
+    }
+    r = api.put(f"classes/Note/{oid}", {"n": 2, "links": link})
+    assert r.status_code == 200, r.json_body
+    assert updates == [True]
+
+
+def test_an_update_refused_by_its_acl_writes_nothing(
+    schema: None, api: ParseClient, master: ParseClient
+) -> None:
+    oid = master.post("classes/Note", {"n": 1, "ACL": {}}).json_body["objectId"]
+    r = api.put(f"classes/Note/{oid}", {"n": {"__op": "Increment", "amount": 1}})
+    assert r.status_code == 404 and r.json_body["code"] == 101
+    assert master.get(f"classes/Note/{oid}").json_body["n"] == 1
