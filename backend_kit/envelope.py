@@ -13,6 +13,7 @@ resolves the session into a :class:`~backend_kit.context.RequestContext`.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import ipaddress
 from dataclasses import dataclass, field
@@ -112,7 +113,13 @@ def json_from_query(query: Any) -> dict[str, Any]:
 
 
 def _header(request: HttpRequest, name: str) -> str | None:
-    return request.META.get("HTTP_" + name.upper().replace("-", "_"))
+    return request.META.get(_meta_key(name))
+
+
+@functools.cache
+def _meta_key(name: str) -> str:
+    """``X-Parse-Application-Id`` -> ``HTTP_X_PARSE_APPLICATION_ID`` (a dozen per request)."""
+    return "HTTP_" + name.upper().replace("-", "_")
 
 
 def read_envelope(

@@ -274,3 +274,22 @@ def test_an_update_refused_by_its_acl_writes_nothing(
     r = api.put(f"classes/Note/{oid}", {"n": {"__op": "Increment", "amount": 1}})
     assert r.status_code == 404 and r.json_body["code"] == 101
     assert master.get(f"classes/Note/{oid}").json_body["n"] == 1
+
+
+# --- object ids -----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=False)
+def test_object_ids_draw_every_character_alike() -> None:
+    ids = [writes.new_object_id() for _ in range(20_000)]
+    assert all(len(i) == 10 and set(i) <= set(writes.ID_ALPHABET) for i in ids)
+    assert len(set(ids)) == len(ids)
+    counts = dict.fromkeys(writes.ID_ALPHABET, 0)
+    for i in ids:
+        for c in i:
+            counts[c] += 1
+    expected = 200_000 / 62
+    # chi-square over 61 degrees of freedom: 120 is past its 99.99th percentile; a
+    # modulo bias (bytes 248-255 folded onto 8 characters) gives thousands
+    assert sum((n - expected) ** 2 / expected for n in counts.values()) < 120
+    assert len(writes.new_object_id(25)) == 25
