@@ -38,8 +38,10 @@ from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers import base
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
-from django.http import FileResponse, HttpResponseBase
-from django.urls import set_script_prefix
+from django.http import FileResponse, HttpRequest, HttpResponseBase
+from django.urls import Resolver404, ResolverMatch, get_resolver, set_script_prefix
+
+from .api import ParseAPIView
 
 
 class PooledASGIHandler(ASGIHandler):
@@ -85,7 +87,7 @@ class PooledASGIHandler(ASGIHandler):
         signals.request_started.send(sender=self.__class__, scope=scope)
         request, response = self.create_request(scope, body_file)
         if request is not None:
-            if self.api_chain is not None and _is_api_client(request):
+            if self.api_chain is not None and _api_endpoint_for_client(request):
                 if self.api_chain.anonymous_user:
                     request.user = AnonymousUser()  # what AuthenticationMiddleware gave it
                 response = self.api_chain.get_response(request)
@@ -119,6 +121,15 @@ class _MiddlewareChain(base.BaseHandler):
         finally:
             settings.MIDDLEWARE = host
 
+    def resolve_request(self, request: HttpRequest) -> ResolverMatch:
+        # the match _api_endpoint_for_client found, unless a middleware changed the path
+        # or the URLconf since
+        found = getattr(request, "bk_resolved", None)
+        if found is not None and found[0] == request.path_info and not hasattr(request, "urlconf"):
+            request.resolver_match = found[1]
+            return found[1]
+        return super().resolve_request(request)
+
 
 def _api_chain() -> _MiddlewareChain | None:
     """The chain for API clients, or None when no host middleware is skipped."""
@@ -132,14 +143,30 @@ def _api_chain() -> _MiddlewareChain | None:
     return _MiddlewareChain(kept, anonymous_user=auth in settings.MIDDLEWARE and auth not in kept)
 
 
-def _is_api_client(request: Any) -> bool:
-    """No cookie to read and no page to render: an SDK, a script, a server."""
+def _api_endpoint_for_client(request: Any) -> bool:
+    """A JSON endpoint of the Parse API, asked by a client with no cookie, for no page.
+
+    The URL is resolved here, once: the chain hands the match to Django's view lookup
+    (``_MiddlewareChain.resolve_request``). Pages under the mount (password reset,
+    email verification) are plain Django views and keep the whole chain: their forms
+    need the CSRF cookie whoever asks for them.
+    """
     meta = request.META
-    return (
-        "HTTP_COOKIE" not in meta
-        and "html" not in meta.get("HTTP_ACCEPT", "")
-        and "format=" not in meta.get("QUERY_STRING", "")
-    )
+    if (
+        "HTTP_COOKIE" in meta
+        or "html" in meta.get("HTTP_ACCEPT", "")
+        or "format=" in meta.get("QUERY_STRING", "")
+    ):
+        return False
+    try:
+        match = get_resolver().resolve(request.path_info)
+    except Resolver404:
+        return False
+    view = getattr(match.func, "cls", None)
+    if not (isinstance(view, type) and issubclass(view, ParseAPIView)):
+        return False
+    request.bk_resolved = (request.path_info, match)
+    return True
 
 
 def pooled_handler(threads: int) -> PooledASGIHandler | None:
