@@ -84,8 +84,19 @@ def user_settings() -> dict[str, Any]:
     return conf if isinstance(conf, dict) else {}
 
 
+# (the GUARDRAILS dict, it merged over DEFAULTS): a request reads a dozen settings, and
+# a new dict (override_settings, a reload) is a new identity, so a change is seen at once
+_merged: tuple[Any, dict[str, Any]] = (None, {})
+
+
 def get(name: str) -> Any:
-    return user_settings().get(name, DEFAULTS[name])
+    global _merged
+    conf = bk_settings.get("GUARDRAILS")
+    source, values = _merged
+    if source is not conf or not values:
+        values = {**DEFAULTS, **(conf if isinstance(conf, dict) else {})}
+        _merged = (conf, values)
+    return values[name]
 
 
 def cache_alias() -> str:
