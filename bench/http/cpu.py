@@ -11,6 +11,11 @@ the wall time (adding the waits for PostgreSQL and Redis).
 
 The parent process prepares the database and Redis; the measuring child is this module
 run with ``--child`` under the benchmark settings (Django is set up only there).
+
+``--instructions`` counts instructions instead (valgrind's callgrind, deterministic: the
+same code and requests give the same count whatever else the machine does): per
+operation the child runs twice under callgrind, with N requests and with none after the
+same warm-up, and the difference over N is the instructions of one request.
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ import os
 import random
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -51,7 +58,49 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+INSTRUCTION_REQUESTS = 300
+WARMUP = 100
+
+
+def count_instructions(args: argparse.Namespace) -> dict[str, Any]:
+    """Instructions per request of each operation (callgrind; see the module's text)."""
+    template = seed.ensure_template("bk", args.objects, args.users, workers=1)
+    figures: dict[str, Any] = {}
+    with (
+        servers.redis_server() as redis_url,
+        fresh_database("bkbench_cpu", template, keep=False) as url,
+    ):
+        env = servers.backend_kit_env(url, redis_url, port=80)
+        for name in args.ops:
+            runs = [_callgrind(env, name, n, args) for n in (INSTRUCTION_REQUESTS, 0)]
+            figures[name] = {
+                "requests": INSTRUCTION_REQUESTS,
+                "instructions": (runs[0] - runs[1]) // INSTRUCTION_REQUESTS,
+            }
+    return figures
+
+
+def _callgrind(env: dict[str, str], op: str, requests: int, args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory(prefix="bkbench_cg_") as tmp:
+        out = Path(tmp) / "callgrind.out"
+        command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
+        command += [sys.executable, "-m", "bench.http.cpu", "--child", "--ops", op]
+        command += ["--requests", str(requests), "--warmup", str(WARMUP)]
+        command += ["--objects", str(args.objects), "--users", str(args.users)]
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"callgrind run failed:\n{done.stderr[-4000:]}")
+        for line in out.read_text().splitlines():
+            if line.startswith(("summary:", "totals:")):
+                return int(line.split()[1])
+    raise RuntimeError("callgrind wrote no total")
+
+
 def table(figures: dict[str, Any]) -> str:
+    if all("instructions" in row for row in figures.values()):
+        lines = ["| operation | instructions/request |", "|---|---:|"]
+        lines += [f"| {n} | {row['instructions']:,} |" for n, row in figures.items()]
+        return "\n".join(lines)
     lines = [
         "| operation | requests | CPU µs/request | wall µs/request |",
         "|---|---:|---:|---:|",
@@ -88,7 +137,9 @@ def _send(handler: Any, op: Any, request: Any) -> None:
         raise SystemExit(f"{op.name}: {problem}")
 
 
-def _child(ops: list[str], count: int, objects: int, users: int) -> dict[str, Any]:
+def _child(
+    ops: list[str], count: int, objects: int, users: int, warmup: int | None = None
+) -> dict[str, Any]:
     import django
 
     django.setup()
@@ -99,15 +150,18 @@ def _child(ops: list[str], count: int, objects: int, users: int) -> dict[str, An
     for name in ops:
         op = BY_NAME[name]
         rng = random.Random(f"cpu-{name}")
-        n = REQUESTS.get(name, count)
-        requests = [op.build(rng, objects, users) for _ in range(n + n // 10)]
-        for request in requests[n:]:  # warm-up: caches, pool, first-call imports
+        # a fixed warm-up (instruction counts) takes exactly ``count`` requests after it
+        n = REQUESTS.get(name, count) if warmup is None else count
+        warm = n // 10 if warmup is None else warmup
+        requests = [op.build(rng, objects, users) for _ in range(warm + n)]
+        for request in requests[:warm]:  # warm-up: caches, pool, first-call imports
             _send(handler, op, request)
         wall, cpu = time.perf_counter(), time.process_time()
-        for request in requests[:n]:
+        for request in requests[warm:]:
             _send(handler, op, request)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        figures[name] = {"requests": n, "cpu_us": cpu / n * 1e6, "wall_us": wall / n * 1e6}
+        per = max(n, 1)
+        figures[name] = {"requests": n, "cpu_us": cpu / per * 1e6, "wall_us": wall / per * 1e6}
     return figures
 
 
@@ -118,11 +172,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--objects", type=int, default=100_000)
     parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--warmup", type=int, default=None)
     args = parser.parse_args()
     if not args.child:
         raise SystemExit("run python3 bench/run.py --cpu")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.http.settings")
-    figures = _child(args.ops.split(","), args.requests, args.objects, args.users)
+    figures = _child(args.ops.split(","), args.requests, args.objects, args.users, args.warmup)
     print(json.dumps(figures))
 
 

@@ -69,6 +69,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--cpu-requests", type=int, default=2000, help="requests per operation")
     parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="with --cpu: instructions per request under valgrind (deterministic, slow)",
+    )
+    parser.add_argument(
         "--keep-databases", action="store_true", help="keep the run databases for inspection"
     )
     args = parser.parse_args(argv)
@@ -118,12 +123,18 @@ def cpu_only(args: argparse.Namespace) -> int:
     """``--cpu``: Python CPU per request of each operation (see ``cpu.py``)."""
     if shutil.which("redis-server") is None:
         raise SystemExit("redis-server is needed")
-    say("measuring Python CPU per request in-process (no HTTP), one operation at a time")
-    figures = cpu.measure(args)
+    if args.instructions:
+        if shutil.which("valgrind") is None:
+            raise SystemExit("valgrind is needed for --instructions")
+        say("counting instructions per request in-process under callgrind (about 2 min each)")
+        figures = cpu.count_instructions(args)
+    else:
+        say("measuring Python CPU per request in-process (no HTTP), one operation at a time")
+        figures = cpu.measure(args)
     out_dir = Path(args.results_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     report.write_json(
-        out_dir / "cpu.json",
+        out_dir / ("instructions.json" if args.instructions else "cpu.json"),
         {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "machine": report.machine(), "cpu": figures},
     )
     print()
