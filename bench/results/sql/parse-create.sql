@@ -1,1 +1,1 @@
-INSERT INTO "BenchItem" ("category","score","name","counter","active","updatedAt","createdAt","objectId") VALUES ('c463',907796,'new item',0,true,'2026-11-24T11:41:27.880Z','2026-11-24T11:41:27.880Z','ffIDB7czVv');
+INSERT INTO "BenchItem" ("category","score","name","counter","active","updatedAt","createdAt","objectId") VALUES ('c463',907796,'new item',0,true,'2026-11-24T13:39:59.345Z','2026-11-24T13:39:59.345Z','NBGTLHybX7');
