@@ -140,7 +140,7 @@ def cpu_only(args: argparse.Namespace) -> int:
     print()
     print(cpu.table(figures))
     print()
-    say(f"results: {out_dir / 'cpu.json'}")
+    say(f"results: {out_dir / ('instructions.json' if args.instructions else 'cpu.json')}")
     return 0
 
 
