@@ -230,16 +230,18 @@ def _size_limit() -> int | None:
     return None if limit is None else int(limit)
 
 
+def _too_large(limit: int | None) -> ParseError:
+    return ParseError(Code.OBJECT_TOO_LARGE, f"Object is larger than {limit} bytes")
+
+
 def check_object_size(data: Any) -> None:
     """116 when the stored form of an object is over ``MAX_OBJECT_SIZE`` bytes."""
-    from ..conf import bk_settings
-
-    limit = bk_settings.MAX_OBJECT_SIZE
+    limit = _size_limit()
     if limit is None:
         return
     size = len(data) if isinstance(data, (str, bytes)) else len(orjson.dumps(data))
-    if size > int(limit):
-        raise ParseError(Code.OBJECT_TOO_LARGE, f"Object is larger than {limit} bytes")
+    if size > limit:
+        raise _too_large(limit)
 
 
 def _relation_writes(conn_alias: str, class_name: str, object_id: str, body: WriteBody) -> None:
@@ -338,7 +340,7 @@ def create(
     parsed = parse_body(body, allow_object_id=_allow_object_id())
     _check_one_geopoint(parsed)
     alias = db_alias(write=True)
-    schema = _one_statement_schema(ctx, class_name, parsed, alias)
+    schema = _one_statement_schema(ctx, class_name, parsed, "create")
     if schema is not None:
         # The INSERT is the create's only write: on its own, it commits or fails whole.
         check_clp(ctx, schema, "create")
@@ -354,24 +356,30 @@ def create(
 
 
 def _one_statement_schema(
-    ctx: RequestContext, class_name: str, parsed: WriteBody, alias: str
+    ctx: RequestContext, class_name: str, parsed: WriteBody, action: str
 ) -> Schema | None:
-    """The schema when this create writes nothing but its row, else None.
+    """The schema when this create or update writes nothing but its row, else None.
 
     Nothing else writes when: no caller's transaction is open (its writes must stay
     with it), the class's schema already has every field of the body (no schema
     change), no beforeSave trigger runs (its code may write), the body changes no
-    relation, and no write listener acts on it (see :func:`add_write_listener`).
-    afterSave and LiveQuery run on commit as ever: here, once the INSERT returned.
+    relation, and no write listener acts on it (see :func:`add_write_listener`). An
+    update qualifies on PostgreSQL only, where the size limit is checked inside the
+    UPDATE (``bk_within_size``, migration 0004); elsewhere it is checked on the row read
+    back, which a transaction must be able to undo. afterSave and LiveQuery run on
+    commit as ever: here, once the statement returned.
     """
-    if connection(write=True).in_atomic_block or parsed.relation_changes:
+    conn = connection(write=True)
+    if conn.in_atomic_block or parsed.relation_changes:
+        return None
+    if action == "update" and conn.vendor != "postgresql":
         return None
     if hooks.triggers().has("beforeSave", class_name):
         return None
     schema = get_schema(class_name)
     if schema is None or not schema.stored or not schema_has(schema, parsed):
         return None
-    if _listeners_act_on(class_name, ctx, "create"):
+    if _listeners_act_on(class_name, ctx, action):
         return None
     return schema
 
@@ -667,7 +675,7 @@ def update(
         or trig.has("afterSave", class_name)
         or needs_original(class_name, ctx)
     )
-    schema = None if slow else _one_statement_update_schema(ctx, class_name, parsed, alias)
+    schema = None if slow else _one_statement_schema(ctx, class_name, parsed, "update")
     if schema is not None:
         # The UPDATE is the update's only write (its size checked by the database in
         # the same statement): on its own, it commits or fails whole.
@@ -682,26 +690,6 @@ def update(
             check_class_exists_for(ctx, class_name)
             raise object_not_found()
         return _update_row(ctx, class_name, object_id, body, parsed, schema, alias, slow)
-
-
-def _one_statement_update_schema(
-    ctx: RequestContext, class_name: str, parsed: WriteBody, alias: str
-) -> Schema | None:
-    """The schema when this update writes nothing but its row, else None.
-
-    As for a create (:func:`_one_statement_schema`), on PostgreSQL only, where the size
-    limit is checked inside the UPDATE (``bk_within_size``, migration 0004): elsewhere
-    it is checked after the write, which a transaction must be able to undo.
-    """
-    conn = connection(write=True)
-    if conn.vendor != "postgresql" or conn.in_atomic_block or parsed.relation_changes:
-        return None
-    schema = get_schema(class_name)
-    if schema is None or not schema.stored or not schema_has(schema, parsed):
-        return None
-    if _listeners_act_on(class_name, ctx, "update"):
-        return None
-    return schema
 
 
 def _update_row(
@@ -721,27 +709,11 @@ def _update_row(
     conn = connection(write=True)
     updated = now()
     object_table, _ = tables(conn)
-    principals = principals_for(ctx)
-    compiler = compiler_for(conn, class_name, principals)
-    acl_sql, acl_params = compiler.read_acl("write_principals")
-    restriction = access.restriction(ctx, schema)
-    cond_sql, cond_params = (
-        compiler.compile(restriction) if restriction is not None else ("1=1", [])
-    )
-    where = f'o."class_name" = %s AND o."object_id" = %s AND ({acl_sql}) AND ({cond_sql})'
-    where_params = [class_name, object_id, *acl_params, *cond_params]
+    where, where_params = _writable_where(ctx, conn, schema, access, class_name, object_id)
     changed_by_trigger: set[str] = set()
     original = None
     if slow:
-        lock = " FOR UPDATE" if conn.vendor == "postgresql" else ""
-        row = fetchone(
-            conn,
-            f"SELECT {OBJECT_COLUMNS} FROM {object_table} AS o WHERE {where}{lock}",
-            where_params,
-        )
-        if row is None:
-            raise object_not_found()
-        oid, data, acl, created, old_updated = row
+        oid, data, acl, created, old_updated = _locked_row(conn, object_table, where, where_params)
         old_data, old_acl = load_json(data), load_json(acl)
         original = encode_object(oid, old_data, old_acl, created, old_updated)
         new_data = apply_changes(old_data, parsed.data_changes)
@@ -786,6 +758,32 @@ def _update_row(
     return WriteResult(200, payload, obj)
 
 
+def _writable_where(
+    ctx: RequestContext, conn: Any, schema: Schema, access: Any, class_name: str, object_id: str
+) -> tuple[str, list[Any]]:
+    """The WHERE of a write on one object: the object, the caller's write ACL and the
+    restriction its class-level permissions add (``access``, from ``check_clp``)."""
+    compiler = compiler_for(conn, class_name, principals_for(ctx))
+    acl_sql, acl_params = compiler.read_acl("write_principals")
+    restriction = access.restriction(ctx, schema)
+    cond_sql, cond_params = (
+        compiler.compile(restriction) if restriction is not None else ("1=1", [])
+    )
+    where = f'o."class_name" = %s AND o."object_id" = %s AND ({acl_sql}) AND ({cond_sql})'
+    return where, [class_name, object_id, *acl_params, *cond_params]
+
+
+def _locked_row(conn: Any, object_table: str, where: str, params: list[Any]) -> tuple[Any, ...]:
+    """The row a write is about to change, locked until its transaction ends (101 if none)."""
+    lock = " FOR UPDATE" if conn.vendor == "postgresql" else ""
+    row = fetchone(
+        conn, f"SELECT {OBJECT_COLUMNS} FROM {object_table} AS o WHERE {where}{lock}", params
+    )
+    if row is None:
+        raise object_not_found()
+    return row
+
+
 def _write_ops(
     conn: Any, table: str, where: str, where_params: list[Any], parsed: WriteBody, updated: datetime
 ) -> tuple[Any, ...] | None:
@@ -820,7 +818,7 @@ def _write_ops(
         if raised is not None:
             raise raised
         if TOO_LARGE_MARK in str(exc):
-            raise ParseError(Code.OBJECT_TOO_LARGE, f"Object is larger than {_size_limit()} bytes")
+            raise _too_large(_size_limit())
         if isinstance(exc, DataError):
             raise ParseError(Code.INVALID_JSON, "A field operation gives a value out of range")
         raise
@@ -875,24 +873,9 @@ def delete(ctx: RequestContext, class_name: str, object_id: str) -> dict[str, An
         access = check_clp(ctx, schema, "delete")
         conn = connection(write=True)
         object_table, relation_table = tables(conn)
-        compiler = compiler_for(conn, class_name, principals_for(ctx))
-        acl_sql, acl_params = compiler.read_acl("write_principals")
-        restriction = access.restriction(ctx, schema)
-        cond_sql, cond_params = (
-            compiler.compile(restriction) if restriction is not None else ("1=1", [])
-        )
-        where = f'o."class_name" = %s AND o."object_id" = %s AND ({acl_sql}) AND ({cond_sql})'
-        params = [class_name, object_id, *acl_params, *cond_params]
+        where, params = _writable_where(ctx, conn, schema, access, class_name, object_id)
         if trig.has("beforeDelete", class_name):
-            lock = " FOR UPDATE" if conn.vendor == "postgresql" else ""
-            row = fetchone(
-                conn,
-                f"SELECT {OBJECT_COLUMNS} FROM {object_table} AS o WHERE {where}{lock}",
-                params,
-            )
-            if row is None:
-                raise object_not_found()
-            oid, data, acl, created, updated = row
+            oid, data, acl, created, updated = _locked_row(conn, object_table, where, params)
             trig.before_delete(
                 ctx,
                 class_name,
