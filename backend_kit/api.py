@@ -186,6 +186,12 @@ def parse_exception_handler(exc: Exception, context: dict[str, Any]) -> Response
     )
 
 
+def may_ask_for_a_page(meta: dict[str, Any]) -> bool:
+    """Whether a request may want the browsable API rather than JSON: HTML in its
+    ``Accept``, or a ``format`` in its query string."""
+    return "html" in meta.get("HTTP_ACCEPT", "") or "format" in meta.get("QUERY_STRING", "")
+
+
 def cors_headers(request: HttpRequest) -> dict[str, str]:
     return cors_headers_for(request.META.get("HTTP_ORIGIN"), preflight=request.method == "OPTIONS")
 
@@ -253,11 +259,9 @@ class ParseAPIView(APIView):
     def perform_content_negotiation(self, request: Any, force: bool = False) -> Any:
         # SDKs and scripts never ask for HTML: skip DRF's Accept parsing and matching
         # (a few percent of a small request); a browser still gets the browsable API.
-        meta = request.META
         if (
             self.renderer_classes[0] is ParseJSONRenderer
-            and "html" not in meta.get("HTTP_ACCEPT", "")
-            and "format" not in meta.get("QUERY_STRING", "")
+            and not may_ask_for_a_page(request.META)
             and not getattr(self, "format_kwarg", None)
         ):
             return (ParseJSONRenderer(), ParseJSONRenderer.media_type)

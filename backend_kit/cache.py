@@ -102,8 +102,9 @@ def read_counter(key: str, alias: str | None = None) -> Any:
     ):
         return cache.get(key)
     full_key = cache.make_and_validate_key(key)
-    connections: dict[str, Any] = getattr(_threads, "connections", None) or {}
-    _threads.connections = connections
+    connections: dict[str, Any] | None = getattr(_threads, "connections", None)
+    if connections is None:
+        connections = _threads.connections = {}
     server = f"{backend._servers[0]} {backend._pool_options!r}"
     conn = connections.get(server)
     if conn is None:

@@ -41,7 +41,7 @@ from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.http import FileResponse, HttpRequest, HttpResponseBase
 from django.urls import Resolver404, ResolverMatch, get_resolver, set_script_prefix
 
-from .api import ParseAPIView
+from .api import ParseAPIView, may_ask_for_a_page
 
 
 class PooledASGIHandler(ASGIHandler):
@@ -151,12 +151,7 @@ def _api_endpoint_for_client(request: Any) -> bool:
     email verification) are plain Django views and keep the whole chain: their forms
     need the CSRF cookie whoever asks for them.
     """
-    meta = request.META
-    if (
-        "HTTP_COOKIE" in meta
-        or "html" in meta.get("HTTP_ACCEPT", "")
-        or "format=" in meta.get("QUERY_STRING", "")
-    ):
+    if "HTTP_COOKIE" in request.META or may_ask_for_a_page(request.META):
         return False
     try:
         match = get_resolver().resolve(request.path_info)

@@ -94,7 +94,7 @@ def get(name: str) -> Any:
     conf = bk_settings.get("GUARDRAILS")
     source, values = _merged
     if source is not conf or not values:
-        values = {**DEFAULTS, **(conf if isinstance(conf, dict) else {})}
+        values = {**DEFAULTS, **user_settings()}
         _merged = (conf, values)
     return values[name]
 
