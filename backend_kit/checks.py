@@ -82,6 +82,14 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                 id="backend_kit.E003",
             )
         )
+    prepared = bk_settings.PREPARED_STATEMENTS
+    if prepared is not None and not isinstance(prepared, bool):
+        errors.append(
+            Error(
+                f"BACKEND_KIT['PREPARED_STATEMENTS'] must be None, True or False, not {prepared!r}.",
+                id="backend_kit.E003",
+            )
+        )
     errors.extend(_check_gc_tuning(bk_settings.GC_TUNING))
     max_limit = bk_settings.MAX_LIMIT
     if max_limit is not None and (

@@ -54,6 +54,10 @@ DEFAULTS: dict[str, Any] = {
         "django.contrib.messages.middleware.MessageMiddleware",
         "django.middleware.clickjacking.XFrameOptionsMiddleware",
     ],
+    # On PostgreSQL, send the objects' statements with their parameters apart and let
+    # psycopg prepare the ones a connection runs often (backend_kit.objects.prepared).
+    # None: on, unless the database sets DISABLE_SERVER_SIDE_CURSORS (transaction pooling).
+    "PREPARED_STATEMENTS": None,
     # The ASGI process's garbage collector, set once the app is built (backend_kit.gctuning):
     # freeze what start-up allocated, and collect generation 0 every N allocations.
     # None leaves Python's collector as it is.

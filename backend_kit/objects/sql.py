@@ -113,20 +113,29 @@ def _uses_text(node: ast.Node) -> bool:
     return bool(isinstance(query, ast.SubQuery) and _uses_text(query.where))
 
 
+def statement_cursor(conn: Any) -> Any:
+    """A cursor for backend_kit's own statements (prepared on PostgreSQL, see ``prepared``)."""
+    if conn.vendor == "postgresql":
+        from .prepared import prepared_cursor
+
+        return prepared_cursor(conn)
+    return conn.cursor()
+
+
 def fetchall(conn: Any, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    with conn.cursor() as cursor:
+    with statement_cursor(conn) as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
 
 def fetchone(conn: Any, sql: str, params: list[Any]) -> tuple[Any, ...] | None:
-    with conn.cursor() as cursor:
+    with statement_cursor(conn) as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()
 
 
 def execute(conn: Any, sql: str, params: list[Any]) -> int:
-    with conn.cursor() as cursor:
+    with statement_cursor(conn) as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
 

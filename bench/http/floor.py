@@ -31,6 +31,13 @@ from . import seed, servers
 
 ENTRY = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
 STATEMENT = re.compile(r"LOG:  (?:statement|execute [^:]*): (.*)$")
+# the values of an extended-protocol statement's $n, logged on the entry after it
+PARAMETERS = re.compile(r"DETAIL:  parameters: (.*)$", re.S)
+PARAMETER = re.compile(r"\$(\d+) = (NULL|'(?:[^']|'')*')")
+PLACEHOLDER = re.compile(r"\$(\d+)(?!\d)")
+# First line of a script whose statements the server sent apart from their values
+# (prepared): pgbench runs it with -M prepared, as PostgreSQL saw them.
+PREPARED_HEADER = "-- pgbench -M prepared"
 LITERAL = re.compile(r"E?'(?:[^']|'')*'")
 WORD = re.compile(r"[A-Za-z0-9_]+|.", re.S)
 CONNECTION_SETUP = ("SELECT set_config('TimeZone'",)
@@ -66,6 +73,8 @@ class StatementLog:
         self.database = database
         self.conn = psycopg.connect(servers.db_url(database), autocommit=True)
         self.serial = 0
+        #: whether the server sent any statement with its values apart ($n, prepared)
+        self.parameters_seen = False
 
     def close(self) -> None:
         self.conn.close()
@@ -104,6 +113,12 @@ class StatementLog:
         statements: list[str] = []
         inside = False
         for entry in entries:
+            values = PARAMETERS.search("\n".join(entry))
+            if values and inside and statements:
+                # the statement just logged, with its values written back in
+                statements[-1] = with_parameters(statements[-1], values.group(1))
+                self.parameters_seen = True
+                continue
             match = STATEMENT.search(entry[0])
             if not match:
                 continue
@@ -115,6 +130,12 @@ class StatementLog:
             elif inside and not sql.startswith(CONNECTION_SETUP):
                 statements.append(sql)
         return statements
+
+
+def with_parameters(sql: str, logged: str) -> str:
+    """``sql`` with each ``$n`` replaced by the literal PostgreSQL logged for it."""
+    values = {int(n): literal for n, literal in PARAMETER.findall(logged)}
+    return PLACEHOLDER.sub(lambda m: values.get(int(m.group(1)), m.group(0)), sql)
 
 
 # --- turning captures into pgbench scripts -------------------------------------------------------
@@ -255,9 +276,14 @@ def _structure(statements: list[str]) -> list[str]:
 
 
 def build_script(
-    captures: list[list[str]], variables: list[Variable]
+    captures: list[list[str]], variables: list[Variable], prepared: bool = False
 ) -> tuple[str, list[str]] | None:
-    """A pgbench script from two same-shaped warm captures (None if they never agree)."""
+    """A pgbench script from two same-shaped warm captures (None if they never agree).
+
+    ``prepared``: the server prepared its statements, so the script starts with
+    ``PREPARED_HEADER`` and its literals hide their ``:word`` runs from pgbench (which
+    would take them for variables in that mode).
+    """
     for first, second in zip(captures, captures[1:], strict=False):
         if first and _structure(first) == _structure(second):
             break
@@ -267,8 +293,34 @@ def build_script(
     used = list(
         dict.fromkeys(v.setup for v in variables if any(v.expression in s for s in statements))
     )
+    if prepared:
+        statements = [hide_colons(s) for s in statements]
     body = "\n".join(s.rstrip(";") + ";" for s in statements)
-    return "\n".join([*used, body]) + "\n", first
+    header = [PREPARED_HEADER] if prepared else []
+    return "\n".join([*header, *used, body]) + "\n", first
+
+
+COLON_WORD = re.compile(r":(?=[A-Za-z_])")
+
+
+def hide_colons(sql: str) -> str:
+    """Each literal holding ``:word`` rebuilt around ``chr(58)`` (``'a:b'`` -> ``('a' || chr(58) || 'b')``)."""
+
+    def rebuild(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if not COLON_WORD.search(token):
+            return token
+        prefix = "E" if token.startswith("E") else ""
+        pieces = COLON_WORD.split(token[len(prefix) + 1 : -1])
+        return "(" + " || chr(58) || ".join(f"{prefix}'{p}'" for p in pieces) + ")"
+
+    return LITERAL.sub(rebuild, sql)
+
+
+def script_mode(script: Path) -> str:
+    """pgbench's ``-M`` for a script written by :func:`build_script`."""
+    with script.open() as text:
+        return "prepared" if text.readline().strip() == PREPARED_HEADER else "simple"
 
 
 # --- running pgbench -----------------------------------------------------------------------------
@@ -308,7 +360,8 @@ def pgbench(
     """Run ``script`` with ``clients`` connections for ``seconds``; per-transaction latencies."""
     for old in workdir.glob("pgbench_log.*"):
         old.unlink()
-    argv = ["pgbench", "-n", "-f", str(script), "-c", str(clients), "-j", str(min(2, clients))]
+    argv = ["pgbench", "-n", "-M", script_mode(script), "-f", str(script), "-c", str(clients)]
+    argv += ["-j", str(min(2, clients))]
     argv += ["-T", str(max(1, round(seconds))), "-l", "--log-prefix", "pgbench_log"]
     argv += ["-d", servers.db_url(database)]
     done = subprocess.run(argv, cwd=workdir, capture_output=True, text=True, timeout=seconds + 120)
@@ -347,6 +400,8 @@ def check_script(database: str, script: Path, workdir: Path) -> str | None:
     argv = [
         "pgbench",
         "-n",
+        "-M",
+        script_mode(script),
         "-f",
         str(script),
         "-c",

@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         captures = capture_sql(
             "backend_kit", bk_template, args, lambda url: backend_kit_running(url, 1), sql_dir
         )
-        sql_counts["backend_kit"] = {k: len(v[-1]) for k, v in captures.items()}
+        sql_counts["backend_kit"] = {k: len(v[-1]) for k, v in captures.runs.items()}
         scripts = floor_scripts(captures, args, sql_dir, bk_template)
     if parse_template and install_dir:
         say("capturing the SQL of each Parse Server operation (for comparison only)")
@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             lambda url: servers.running(servers.parse_process(url, 1, install_dir)),
             sql_dir,
         )
-        sql_counts["parse"] = {k: len(v[-1]) for k, v in captures.items()}
+        sql_counts["parse"] = {k: len(v[-1]) for k, v in captures.runs.items()}
 
     if "backend_kit" in args.only:
         say(f"backend_kit: uvicorn with {args.workers} workers")

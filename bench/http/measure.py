@@ -8,6 +8,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -78,20 +79,29 @@ def measure_server(
 
 
 # --- SQL capture and the floor -------------------------------------------------------------------
+@dataclass
+class Captured:
+    """What ``capture_sql`` read: each operation's three runs of statements."""
+
+    runs: dict[str, list[list[str]]]
+    prepared: set[str]  # operations whose statements went with their values apart ($n)
+
+
 def capture_sql(
     kind: str,
     template: str,
     args: argparse.Namespace,
     start: Callable[[str], Any],
     sql_dir: Path,
-) -> dict[str, list[list[str]]]:
+) -> Captured:
     """Each operation's request sent 3 times against a logging copy; the captured SQL."""
     log_path = floor.postgres_log_path()
     if log_path is None:
         say("  the PostgreSQL log is not readable here (set BENCH_PG_LOG): no SQL capture")
-        return {}
+        return Captured({}, set())
     name = f"bkbench_capture_{kind}"
     captures: dict[str, list[list[str]]] = {}
+    prepared: set[str] = set()
     with fresh_database(name, template, args.keep_databases) as url:
         servers.set_database_option(name, "log_statement", "'all'")
         with start(url) as process:
@@ -101,14 +111,17 @@ def capture_sql(
                 for op_name in args.ops:
                     op = BY_NAME[op_name]
                     request, _ = request_values(op, random.Random(11), args.objects, args.users)
+                    statements.parameters_seen = False
                     captures[op.name] = [
                         statements.capture(lambda r=request: send(origin, r)) for _ in range(3)
                     ]
+                    if statements.parameters_seen:
+                        prepared.add(op.name)
                     text = "\n".join(s.rstrip(";") + ";" for s in captures[op.name][-1])
                     (sql_dir / f"{kind}-{op.name}.sql").write_text(text + "\n")
             finally:
                 statements.close()
-    return captures
+    return Captured(captures, prepared)
 
 
 def user_keys(database: str) -> list[tuple[str, int]]:
@@ -123,18 +136,18 @@ def user_keys(database: str) -> list[tuple[str, int]]:
 
 
 def floor_scripts(
-    captures: dict[str, list[list[str]]],
+    captures: Captured,
     args: argparse.Namespace,
     sql_dir: Path,
     template: str,
 ) -> dict[str, Path]:
     scripts: dict[str, Path] = {}
-    keys = user_keys(template) if "login" in captures else []
-    for op_name, runs in captures.items():
+    keys = user_keys(template) if "login" in captures.runs else []
+    for op_name, runs in captures.runs.items():
         op = BY_NAME[op_name]
         _, values = request_values(op, random.Random(11), args.objects, args.users)
         variables = floor.request_variables(values, args.objects, args.users, keys)
-        built = floor.build_script(runs[1:], variables)
+        built = floor.build_script(runs[1:], variables, op_name in captures.prepared)
         if built is None:
             say(f"  floor {op_name}: the captures differ in shape, no pgbench script")
             continue
