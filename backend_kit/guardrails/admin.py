@@ -11,8 +11,10 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from . import quotas
-from .export import lines
+from .export import COLUMNS, lines
 from .models import AuditEntry, QuotaNotice, UsageReport
+
+PRETTY_COLUMNS = ("before", "after", "changes")  # JSON, shown indented (``*_pretty``)
 
 
 def _pretty(value: Any) -> str:
@@ -59,24 +61,9 @@ class AuditEntryAdmin(ReadOnlyAdmin):
         ),
         admin.action(description="Export selected entries as CSV")(_export("csv", "text/csv")),
     ]
-    fields = (
-        "at",
-        "origin",
-        "target",
-        "action",
-        "class_name",
-        "object_id",
-        "master",
-        "user_id",
-        "username",
-        "ip",
-        "installation_id",
-        "request_id",
-        "method",
-        "path",
-        "before_pretty",
-        "after_pretty",
-        "changes_pretty",
+    # the export's columns, in its order
+    fields = tuple(
+        f"{name}_pretty" if name in PRETTY_COLUMNS else name for name in COLUMNS if name != "id"
     )
     readonly_fields = fields
 

@@ -9,6 +9,8 @@ One table holds the documents of every class. Field values are kept in ``data``
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 
 
@@ -28,6 +30,17 @@ class ClassSchema(models.Model):
         return self.class_name
 
 
+class ParseObjectQuerySet(models.QuerySet["ParseObject"]):
+    def row(self, class_name: str, object_id: str, *, for_update: bool = False) -> Any:
+        """The row of one object, or None; ``for_update`` locks it until the transaction ends.
+
+        For the server's own rows (job and push statuses) that bypass the API: no ACL,
+        no trigger, no schema.
+        """
+        rows = self.filter(class_name=class_name, object_id=object_id)
+        return (rows.select_for_update() if for_update else rows).first()
+
+
 class ParseObject(models.Model):
     class_name = models.CharField(max_length=128)
     object_id = models.CharField(max_length=64)
@@ -37,6 +50,8 @@ class ParseObject(models.Model):
     write_principals = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
+
+    objects = ParseObjectQuerySet.as_manager()
 
     class Meta:
         verbose_name = "object"

@@ -94,22 +94,14 @@ def create(
 
 
 def _locked(status_id: str) -> ParseObject | None:
-    return (
-        ParseObject.objects.using(db_alias(write=True))
-        .select_for_update()
-        .filter(class_name=CLASS_NAME, object_id=status_id)
-        .first()
+    return ParseObject.objects.using(db_alias(write=True)).row(
+        CLASS_NAME, status_id, for_update=True
     )
 
 
 def read(status_id: str) -> dict[str, Any] | None:
     """The stored data of a status (hidden fields included), or None."""
-    row = (
-        ParseObject.objects.using(db_alias())
-        .filter(class_name=CLASS_NAME, object_id=status_id)
-        .only("data")
-        .first()
-    )
+    row = ParseObject.objects.using(db_alias()).only("data").row(CLASS_NAME, status_id)
     return dict(row.data) if row is not None else None
 
 

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.processes import free_port, log_tail, stop_group
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -61,8 +61,7 @@ class DemoServer:
     log_path: Path
 
     def log_tail(self, lines: int = 80) -> str:
-        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
+        return log_tail(self.log_path, lines)
 
 
 def npm_ci(folder: Path) -> None:
@@ -74,12 +73,6 @@ def npm_ci(folder: Path) -> None:
         ["npm", "ci", "--no-audit", "--no-fund"], cwd=folder, capture_output=True, text=True
     )
     assert result.returncode == 0, f"npm ci in {folder} failed:\n{result.stdout}{result.stderr}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def demo_env(data_dir: str, origin: str) -> dict[str, str]:
@@ -152,13 +145,7 @@ def demo_server() -> Iterator[DemoServer]:
         wait_until_up(origin, process, server)
         yield server
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
+        stop_group(process)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 

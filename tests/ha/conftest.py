@@ -17,7 +17,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.realtime.harness import RedisServer, port_open
+from tests.processes import port_open
+from tests.realtime.harness import RedisServer
 
 from .harness import postgres_reachable, scratch_database
 

@@ -23,15 +23,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import psycopg
 
-from tests.realtime.harness import free_port
+from tests import processes
+from tests.processes import ROOT, admin_dsn, base_database_url, dsn, free_port, stop_group
 
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 APP_ID = "ha-test-app"
 JS_KEY = "ha-test-js-key"
 REST_KEY = "ha-test-rest-key"
@@ -39,26 +37,9 @@ MASTER_KEY = "ha-test-master-key"
 START_TIMEOUT = 90.0
 
 
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-
-
-def dsn(url: str) -> str:
-    """A libpq URL psycopg accepts for a ``postgres://`` database URL."""
-    return url.replace("postgres://", "postgresql://", 1)
-
-
-def base_database_url() -> str:
-    base = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-    return base if base.startswith("postgres") else DEFAULT_DATABASE_URL
-
-
 def postgres_reachable() -> bool:
     try:
-        with psycopg.connect(
-            dsn(_with_database(base_database_url(), "postgres")), connect_timeout=3
-        ):
+        with psycopg.connect(admin_dsn(base_database_url()), connect_timeout=3):
             return True
     except psycopg.Error:
         return False
@@ -92,27 +73,10 @@ def base_env(database_url: str, redis_url: str, prefix: str) -> dict[str, str]:
 @contextmanager
 def scratch_database(redis_url: str) -> Iterator[str]:
     """A new PostgreSQL database migrated with the HA settings; dropped afterwards."""
-    base = base_database_url()
-    admin = dsn(_with_database(base, "postgres"))
-    name = f"bk_ha_{os.getpid()}_{secrets.token_hex(4)}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = _with_database(base, name)
-    try:
-        done = subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-            cwd=ROOT,
-            env=base_env(url, redis_url, "bkha-migrate"),
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        if done.returncode != 0:
-            raise RuntimeError("migrate failed:\n" + done.stdout + done.stderr)
+    with processes.scratch_database(
+        "bk_ha", migrate_env=lambda url: base_env(url, redis_url, "bkha-migrate")
+    ) as url:
         yield url
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 class Proc:
@@ -182,16 +146,7 @@ class Proc:
 
     def stop(self) -> None:
         """SIGTERM (a warm shutdown), then SIGKILL if it lingers."""
-        if not self.alive():
-            return
-        assert self.process is not None
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.kill()
-        except ProcessLookupError:
-            pass
+        stop_group(self.process)
 
 
 class Cluster:

@@ -11,24 +11,26 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
+if str(Path(__file__).resolve().parents[2]) not in sys.path:  # run as a script (run_live.py)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+from tests import processes  # noqa: E402
+from tests.processes import (  # noqa: E402
+    ROOT,
+    free_port,
+    log_tail,
+    port_open,
+    stop_group,
+    wait_until_healthy,
+)
 
 
 @dataclass
@@ -54,50 +56,14 @@ class LiveServer:
         }
 
     def log_tail(self, lines: int = 60) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-
-
-def _admin_dsn(url: str) -> str:
-    # The maintenance database always exists; the one named in DATABASE_URL may not.
-    dsn = _with_database(url, "postgres")
-    return dsn.replace("postgres://", "postgresql://", 1)
+        return log_tail(self.log_path, lines)
 
 
 @contextmanager
 def scratch_database(base_url: str | None = None) -> Iterator[str]:
     """Yield the URL of a new, empty database; drop it afterwards (even on failure)."""
-    base_url = base_url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-    name = f"bk_live_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = _admin_dsn(base_url)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield _with_database(base_url, name)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def port_open(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    with processes.scratch_database("bk_live", base_url=base_url) as url:
+        yield url
 
 
 def _server_env(database_url: str, port: int, keys: dict[str, str]) -> dict[str, str]:
@@ -118,38 +84,10 @@ def _server_env(database_url: str, port: int, keys: dict[str, str]) -> dict[str,
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("REDIS_URL", None)
-    if port_open("127.0.0.1", 6379):
+    if port_open(6379):
         # A database number of its own, so concurrent runs do not share cache keys.
         env["REDIS_URL"] = f"redis://127.0.0.1:6379/{secrets.randbelow(14) + 1}"
     return env
-
-
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"uvicorn exited with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.25)
-    raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=5)
-    except ProcessLookupError:
-        pass
 
 
 @contextmanager
@@ -215,14 +153,14 @@ def live_server(
         client_env=dict(client_env or {}),
     )
     try:
-        _wait_healthy(server.url + "/health", process, timeout=60)
+        wait_until_healthy(server.url + "/health", process, timeout=60)
         yield server
     except BaseException:
-        _stop(process)
+        stop_group(process)
         print(f"[live] server log kept at {log_path}", flush=True)
         raise
     else:
-        _stop(process)
+        stop_group(process)
         log_path.unlink(missing_ok=True)
     finally:
         shutil.rmtree(env["BACKEND_KIT_DATA_DIR"], ignore_errors=True)

@@ -10,15 +10,9 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from .harness import (
-    DEFAULT_DATABASE_URL,
-    AsgiServer,
-    RedisServer,
-    Rest,
-    free_port,
-    scratch_database,
-    server_env,
-)
+from tests.processes import DEFAULT_DATABASE_URL, free_port
+
+from .harness import AsgiServer, RedisServer, Rest, scratch_database, server_env
 
 # Server A pings often, so the dead-socket test finishes quickly; every other client
 # used on it answers pings on its own.

@@ -9,10 +9,7 @@ never disturbs anyone else's Redis), and uvicorn processes of
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,13 +18,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-import psycopg
 
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+from tests import processes
+from tests.processes import ROOT, free_port, log_tail, port_open, stop_group
+
 APP_ID = "lq-test-app"
 JS_KEY = "lq-test-js-key"
 REST_KEY = "lq-test-rest-key"
@@ -35,51 +31,13 @@ MASTER_KEY = "lq-test-master-key"
 START_TIMEOUT = 60.0
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def port_open(port: int, host: str = "127.0.0.1") -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-
-
 @contextmanager
 def scratch_database() -> Iterator[str]:
     """A new, migrated PostgreSQL database; dropped afterwards."""
-    base = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-    if not base.startswith("postgres"):
-        base = DEFAULT_DATABASE_URL
-    admin = _with_database(base, "postgres").replace("postgres://", "postgresql://", 1)
-    name = f"bk_lq_{os.getpid()}_{secrets.token_hex(4)}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = _with_database(base, name)
-    try:
-        env = {**os.environ, **server_env(url, redis_url=None, port=0)}
-        done = subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        if done.returncode != 0:
-            raise RuntimeError("migrate failed:\n" + done.stdout + done.stderr)
+    with processes.scratch_database(
+        "bk_lq", migrate_env=lambda url: {**os.environ, **server_env(url, redis_url=None, port=0)}
+    ) as url:
         yield url
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def server_env(
@@ -219,22 +177,10 @@ class AsgiServer:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
-        except ProcessLookupError:
-            pass
+        stop_group(process, timeout=10)
 
     def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
+        return log_tail(self.log_path, lines)
 
 
 class Rest:
