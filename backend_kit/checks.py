@@ -82,6 +82,14 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                 id="backend_kit.E003",
             )
         )
+    keep = bk_settings.KEEP_DB_CONNECTIONS
+    if isinstance(keep, bool) or not isinstance(keep, (int, float)) or keep < 0:
+        errors.append(
+            Error(
+                f"BACKEND_KIT['KEEP_DB_CONNECTIONS'] must be 0 or more seconds, not {keep!r}.",
+                id="backend_kit.E003",
+            )
+        )
     prepared = bk_settings.PREPARED_STATEMENTS
     if prepared is not None and not isinstance(prepared, bool):
         errors.append(

@@ -44,6 +44,9 @@ DEFAULTS: dict[str, Any] = {
     # threads that run the Parse API's sync views under ASGI (backend_kit.handler); 0: Django's.
     # Few on purpose: past 4 busy threads per process the GIL costs more than it overlaps.
     "REQUEST_THREADS": 4,
+    # Seconds a request thread keeps the pooled database connection it took, across
+    # requests, before giving it back to the pool (backend_kit.handler); 0: after each.
+    "KEEP_DB_CONNECTIONS": 60,
     # Host middleware that acts only on cookies or on pages a browser renders: a Parse
     # request with no Cookie header that does not ask for HTML runs the host's chain
     # without them (backend_kit.handler). [] runs the whole chain for every request.

@@ -15,6 +15,17 @@ under the Parse mount only; the host project's other URLs (and any async view of
 theirs) keep Django's handler. ``BACKEND_KIT["REQUEST_THREADS"]`` sizes the pool;
 ``0`` keeps Django's handler for the Parse mount too.
 
+Database connections: with Django's connection pool (``OPTIONS["pool"]``, PostgreSQL)
+every request takes a connection from the pool when it first queries and gives it back
+at its end, and each checkout runs Django's whole connect path (the pool, the
+connection's state, the ``connection_created`` signal): a tenth of the CPU of a
+``GET``. The threads here are few and long-lived, so each keeps the pooled connection
+it took for ``BACKEND_KIT["KEEP_DB_CONNECTIONS"]`` seconds (60) across the requests it
+serves, then gives it back at the end of a request and takes a fresh one, so the pool
+still recycles it. Django's own checks still close it early: a connection that saw an
+error and no longer answers, or one left outside autocommit. A pool too small to hold
+one connection per request thread with room to spare keeps Django's behaviour.
+
 A Parse SDK authenticates with keys and session tokens, never with cookies, and reads
 JSON, never a rendered page. For such a request (no ``Cookie`` header, no HTML asked
 for) the pooled handler runs the host's middleware chain without the middleware that
@@ -29,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -38,6 +50,7 @@ from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers import base
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.db import connections
 from django.http import FileResponse, HttpRequest, HttpResponseBase
 from django.urls import Resolver404, ResolverMatch, get_resolver, set_script_prefix
 
@@ -47,6 +60,7 @@ from .api import ParseAPIView, may_ask_for_a_page
 class PooledASGIHandler(ASGIHandler):
     def __init__(self, threads: int) -> None:
         base.BaseHandler.__init__(self)
+        self.threads = threads
         # The sync middleware chain: called once, in one thread, with no hop between
         # middleware (async-only middleware is adapted by Django, as under WSGI).
         self.load_middleware(is_async=False)
@@ -98,10 +112,36 @@ class PooledASGIHandler(ASGIHandler):
                 response.block_size = self.chunk_size
         assert response is not None
         if not response.streaming:
-            # request_finished fires here, in the thread that served the request, so
-            # its database connection goes back to the pool before the next request.
+            # request_finished fires here, in the thread that served the request: its
+            # database connections go back to the pool unless this thread keeps them.
+            keep_pooled_connections(self.threads)
             response.close()
         return response
+
+
+def keep_pooled_connections(threads: int) -> None:
+    """Let this thread's new pooled connections outlive the request (see the module text).
+
+    Django gives a pooled connection ``close_at`` = its connect time (``CONN_MAX_AGE``
+    must be 0 with a pool), so ``close_old_connections`` at the end of the request
+    returns it. A connection this thread has just taken gets ``close_at`` moved
+    ``KEEP_DB_CONNECTIONS`` seconds on, once: after that the end of a request returns it.
+    """
+    from .conf import bk_settings
+
+    keep = float(bk_settings.KEEP_DB_CONNECTIONS or 0)
+    if keep <= 0:
+        return
+    now = time.monotonic()
+    for conn in connections.all(initialized_only=True):
+        held = conn.connection
+        if held is None or conn.close_at is None or getattr(conn, "bk_kept", None) is held:
+            continue
+        pool = getattr(conn, "pool", None)  # Django 5.1+ on PostgreSQL; None without a pool
+        if pool is None or pool.max_size <= threads:
+            continue  # every request thread holding one would starve the others
+        conn.close_at = now + keep
+        conn.bk_kept = held
 
 
 class _MiddlewareChain(base.BaseHandler):

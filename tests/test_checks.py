@@ -203,3 +203,12 @@ def test_w023_server_url() -> None:
     with override_settings(BACKEND_KIT=kit(SERVER_URL=None)):
         assert len(messages("backend_kit.W023", deploy=True)) == 1
     assert messages("backend_kit.W023", deploy=True) == []  # the test project sets it
+
+
+@pytest.mark.parametrize(
+    "setting, value",
+    [("KEEP_DB_CONNECTIONS", -1), ("KEEP_DB_CONNECTIONS", "60"), ("PREPARED_STATEMENTS", "yes")],
+)
+def test_e003_connection_settings(setting: str, value: object) -> None:
+    with override_settings(BACKEND_KIT=kit(**{setting: value})):
+        assert [m for m in messages("backend_kit.E003") if setting in m.msg]

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.checks import run_checks
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -115,9 +114,3 @@ def test_a_query_log_sees_the_values(api: ParseClient, note: dict[str, Any]) -> 
     assert len(reads) == prepared.THRESHOLD + 2
     assert all(note["public"] in sql for sql in reads)
     assert not ours(prepared_statements())
-
-
-@override_settings(BACKEND_KIT=kit(PREPARED_STATEMENTS="yes"))
-def test_a_setting_that_is_not_a_boolean_is_an_error() -> None:
-    errors = [e for e in run_checks() if "PREPARED_STATEMENTS" in e.msg]
-    assert [e.id for e in errors] == ["backend_kit.E003"]
