@@ -55,6 +55,7 @@ from django.http import FileResponse, HttpRequest, HttpResponseBase
 from django.urls import Resolver404, ResolverMatch, get_resolver, set_script_prefix
 
 from .api import ParseAPIView, may_ask_for_a_page
+from .conf import bk_settings
 
 
 class PooledASGIHandler(ASGIHandler):
@@ -127,8 +128,6 @@ def keep_pooled_connections(threads: int) -> None:
     returns it. A connection this thread has just taken gets ``close_at`` moved
     ``KEEP_DB_CONNECTIONS`` seconds on, once: after that the end of a request returns it.
     """
-    from .conf import bk_settings
-
     keep = float(bk_settings.KEEP_DB_CONNECTIONS or 0)
     if keep <= 0:
         return
@@ -173,8 +172,6 @@ class _MiddlewareChain(base.BaseHandler):
 
 def _api_chain() -> _MiddlewareChain | None:
     """The chain for API clients, or None when no host middleware is skipped."""
-    from .conf import bk_settings
-
     skipped = set(bk_settings.API_SKIPPED_MIDDLEWARE or ())
     kept = [path for path in settings.MIDDLEWARE if path not in skipped]
     if len(kept) == len(settings.MIDDLEWARE):

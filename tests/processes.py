@@ -64,6 +64,15 @@ def admin_dsn(url: str) -> str:
     return dsn(with_database(url, "postgres"))
 
 
+def postgres_reachable() -> bool:
+    """Whether the server scratch databases are made on answers."""
+    try:
+        with psycopg.connect(admin_dsn(base_database_url()), connect_timeout=3):
+            return True
+    except psycopg.Error:
+        return False
+
+
 @contextmanager
 def scratch_database(
     prefix: str,

@@ -19,16 +19,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.processes import free_port, log_tail, stop_group
+from tests.processes import free_port, log_tail, stop_group, wait_until_healthy
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -100,21 +97,6 @@ def demo_env(data_dir: str, origin: str) -> dict[str, str]:
     return env
 
 
-def wait_until_up(origin: str, process: subprocess.Popen[bytes], server: DemoServer) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"runserver exited:\n{server.log_tail()}")
-        try:
-            with urllib.request.urlopen(origin + "/parse/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"runserver did not answer within {START_TIMEOUT}s:\n{server.log_tail()}")
-
-
 @pytest.fixture(scope="module")
 def demo_server() -> Iterator[DemoServer]:
     npm_ci(WEB)
@@ -142,7 +124,7 @@ def demo_server() -> Iterator[DemoServer]:
             start_new_session=True,  # its own process group, stopped as one below
         )
     try:
-        wait_until_up(origin, process, server)
+        wait_until_healthy(origin + "/parse/health", process, START_TIMEOUT, server.log_path)
         yield server
     finally:
         stop_group(process)

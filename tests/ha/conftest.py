@@ -17,10 +17,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.processes import port_open
+from tests.processes import port_open, postgres_reachable
 from tests.realtime.harness import RedisServer
 
-from .harness import postgres_reachable, scratch_database
+from .harness import scratch_database
 
 SHARED_REDIS_URL = "redis://127.0.0.1:6379/12"
 AMQP_URL = os.environ.get("BK_HA_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")

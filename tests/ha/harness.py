@@ -28,21 +28,13 @@ import httpx
 import psycopg
 
 from tests import processes
-from tests.processes import ROOT, admin_dsn, base_database_url, dsn, free_port, stop_group
+from tests.processes import ROOT, dsn, free_port, stop_group
 
 APP_ID = "ha-test-app"
 JS_KEY = "ha-test-js-key"
 REST_KEY = "ha-test-rest-key"
 MASTER_KEY = "ha-test-master-key"
 START_TIMEOUT = 90.0
-
-
-def postgres_reachable() -> bool:
-    try:
-        with psycopg.connect(admin_dsn(base_database_url()), connect_timeout=3):
-            return True
-    except psycopg.Error:
-        return False
 
 
 def base_env(database_url: str, redis_url: str, prefix: str) -> dict[str, str]:

@@ -7,10 +7,9 @@ import secrets
 import uuid
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 
-from tests.processes import DEFAULT_DATABASE_URL, free_port
+from tests.processes import free_port, postgres_reachable
 
 from .harness import AsgiServer, RedisServer, Rest, scratch_database, server_env
 
@@ -25,19 +24,9 @@ CLASSES = {
 }
 
 
-def _postgres_reachable() -> bool:
-    try:
-        with psycopg.connect(
-            DEFAULT_DATABASE_URL.replace("postgres://", "postgresql://", 1), connect_timeout=3
-        ):
-            return True
-    except psycopg.Error:
-        return False
-
-
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
-    if not _postgres_reachable():
+    if not postgres_reachable():
         pytest.skip("realtime tests need PostgreSQL on 127.0.0.1:5432")
     with scratch_database() as url:
         yield url

@@ -22,7 +22,14 @@ from typing import Any
 import httpx
 
 from tests import processes
-from tests.processes import ROOT, free_port, log_tail, port_open, stop_group
+from tests.processes import (
+    ROOT,
+    free_port,
+    log_tail,
+    port_open,
+    stop_group,
+    wait_until_healthy,
+)
 
 APP_ID = "lq-test-app"
 JS_KEY = "lq-test-js-key"
@@ -163,17 +170,9 @@ class AsgiServer:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"uvicorn exited:\n{self.log_tail()}")
-            try:
-                if httpx.get(self.origin + "/parse/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"uvicorn did not answer:\n{self.log_tail()}")
+        wait_until_healthy(
+            self.origin + "/parse/health", self.process, START_TIMEOUT, self.log_path
+        )
 
     def stop(self) -> None:
         process, self.process = self.process, None
