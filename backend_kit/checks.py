@@ -98,6 +98,22 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                 id="backend_kit.E003",
             )
         )
+    if not isinstance(bk_settings.VERSION_PUSH, bool):
+        errors.append(
+            Error(
+                f"BACKEND_KIT['VERSION_PUSH'] must be True or False, not {bk_settings.VERSION_PUSH!r}.",
+                id="backend_kit.E003",
+            )
+        )
+    for name in ("VERSION_PUSH_TIMEOUT", "VERSION_POLL_INTERVAL"):
+        value = bk_settings.get(name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            errors.append(
+                Error(
+                    f"BACKEND_KIT[{name!r}] must be a positive number of seconds, not {value!r}.",
+                    id="backend_kit.E003",
+                )
+            )
     errors.extend(_check_gc_tuning(bk_settings.GC_TUNING))
     max_limit = bk_settings.MAX_LIMIT
     if max_limit is not None and (

@@ -79,6 +79,14 @@ DEFAULTS: dict[str, Any] = {
     "SCHEMA_CACHE_TTL": 0.0,
     # Which Django cache alias holds shared counters (schema version, throttles).
     "CACHE_ALIAS": "default",
+    # On a Redis cache, each process keeps the schema and role versions it read and a
+    # thread listening on Redis drops them when they change (backend_kit.versions): a
+    # change waits up to VERSION_PUSH_TIMEOUT seconds for every process to acknowledge;
+    # a version changed without a publish is seen within VERSION_POLL_INTERVAL seconds.
+    # False: read the cache on every request.
+    "VERSION_PUSH": True,
+    "VERSION_PUSH_TIMEOUT": 2.0,
+    "VERSION_POLL_INTERVAL": 1.0,
     # --- CORS (the Parse API is called from browsers on other origins) ------
     "CORS_ALLOWED_ORIGINS": ["*"],
     "CORS_MAX_AGE": 86400,

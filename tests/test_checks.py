@@ -207,7 +207,14 @@ def test_w023_server_url() -> None:
 
 @pytest.mark.parametrize(
     "setting, value",
-    [("KEEP_DB_CONNECTIONS", -1), ("KEEP_DB_CONNECTIONS", "60"), ("PREPARED_STATEMENTS", "yes")],
+    [
+        ("KEEP_DB_CONNECTIONS", -1),
+        ("KEEP_DB_CONNECTIONS", "60"),
+        ("PREPARED_STATEMENTS", "yes"),
+        ("VERSION_PUSH", "on"),
+        ("VERSION_PUSH_TIMEOUT", 0),
+        ("VERSION_POLL_INTERVAL", "1"),
+    ],
 )
 def test_e003_connection_settings(setting: str, value: object) -> None:
     with override_settings(BACKEND_KIT=kit(**{setting: value})):

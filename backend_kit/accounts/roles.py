@@ -9,18 +9,22 @@ request context.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 from django.db import transaction
 
-from ..cache import read_counter, shared_cache
+from .. import versions
+from ..cache import shared_cache
 from ..context import RequestContext
 from ..errors import Code, ParseError
 from ..objects import writes
 from ..objects.handlers import ClassHandler
 from ..objects.models import RelationEntry
 from ..objects.sql import compiler_for, connection, fetchall, fetchone, tables
+
+logger = logging.getLogger("backend_kit")
 
 ROLE_CLASS = "_Role"
 ROLE_NAME_RE = re.compile(r"^[0-9A-Za-z\-_ ]+$")
@@ -33,10 +37,11 @@ def _cache() -> Any:
 
 def _version() -> Any:
     try:
-        version = read_counter(_VERSION_KEY)
+        version = versions.current(_VERSION_KEY)
         if version is None:
             version = 1
-            _cache().add(_VERSION_KEY, version, None)
+            if not _cache().add(_VERSION_KEY, version, None):
+                version = versions.current(_VERSION_KEY)
         return version
     except Exception:
         return None
@@ -44,11 +49,9 @@ def _version() -> Any:
 
 def bump_version() -> None:
     try:
-        _cache().incr(_VERSION_KEY)
-    except ValueError:
-        _cache().set(_VERSION_KEY, 2, None)
+        versions.bump(_VERSION_KEY, initial=2)
     except Exception:
-        pass
+        logger.warning("The roles version could not be bumped", exc_info=True)
 
 
 def invalidate_after_commit() -> None:

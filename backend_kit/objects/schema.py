@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import copy
+import logging
 import re
 import threading
 import time
@@ -21,7 +22,8 @@ from django.core.signals import request_finished, request_started
 from django.db import IntegrityError, connections, router, transaction
 from django.dispatch import receiver
 
-from ..cache import read_counter, shared_cache
+from .. import versions
+from ..cache import shared_cache
 from ..codec import (
     FIELD_TYPES,
     SYSTEM_CLASSES,
@@ -36,6 +38,8 @@ from ..codec import (
 from ..conf import bk_settings
 from ..errors import Code, ParseError, permission_denied
 from .models import ClassSchema
+
+logger = logging.getLogger("backend_kit")
 
 DEFAULT_FIELDS: dict[str, dict[str, Any]] = {
     "objectId": {"type": "String"},
@@ -263,20 +267,22 @@ _cache = _SchemaCache()
 
 def _shared_version() -> Any:
     try:
-        return read_counter(_VERSION_KEY)
+        version = versions.current(_VERSION_KEY)
+        if version is None:
+            # counted from the clock: a cache emptied by a restart never repeats a value
+            version = int(time.time() * 1000)
+            if not shared_cache().add(_VERSION_KEY, version, None):
+                version = versions.current(_VERSION_KEY)
+        return version
     except Exception:  # a cache outage must not take the API down: fall back to no cache
         return object()
 
 
 def bump_version() -> None:
     try:
-        cache = shared_cache()
-        try:
-            cache.incr(_VERSION_KEY)
-        except ValueError:
-            cache.set(_VERSION_KEY, int(time.time() * 1000), None)
+        versions.bump(_VERSION_KEY, initial=int(time.time() * 1000))
     except Exception:
-        pass
+        logger.warning("The schema version could not be bumped", exc_info=True)
     _cache.clear()
 
 

@@ -17,8 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.processes import port_open, postgres_reachable
-from tests.realtime.harness import RedisServer
+from tests.processes import RedisServer, port_open, postgres_reachable
 
 from .harness import scratch_database
 

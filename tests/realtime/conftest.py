@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.processes import free_port, postgres_reachable
+from tests.processes import RedisServer, free_port, postgres_reachable
 
-from .harness import AsgiServer, RedisServer, Rest, scratch_database, server_env
+from .harness import AsgiServer, Rest, scratch_database, server_env
 
 # Server A pings often, so the dead-socket test finishes quickly; every other client
 # used on it answers pings on its own.

@@ -9,11 +9,9 @@ never disturbs anyone else's Redis), and uvicorn processes of
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,9 +22,7 @@ import httpx
 from tests import processes
 from tests.processes import (
     ROOT,
-    free_port,
     log_tail,
-    port_open,
     stop_group,
     wait_until_healthy,
 )
@@ -75,55 +71,6 @@ def server_env(
     if redis_url:
         env["BK_LQ_REDIS_URL"] = redis_url
     return env
-
-
-class RedisServer:
-    """A private ``redis-server`` on a free port, which a test may stop and start again."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="bk_lq_redis_")
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                self.dir,
-                "--logfile",
-                "",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while not port_open(self.port):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("redis-server did not start")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-        self.process = None
-
-    @staticmethod
-    def available() -> bool:
-        return shutil.which("redis-server") is not None
 
 
 class AsgiServer:

@@ -18,7 +18,9 @@ from typing import Any
 import pytest
 import redis as redis_client
 
-from .harness import APP_ID, JS_KEY, AsgiServer, RedisServer, Rest
+from tests.processes import RedisServer
+
+from .harness import APP_ID, JS_KEY, AsgiServer, Rest
 from .lqclient import LQ, subscribed
 
 pytestmark = pytest.mark.slow

@@ -1,0 +1,278 @@
+"""Version counters read on every request, held in each process and pushed by Redis.
+
+The schema cache and the role cache are valid while a counter in Django's cache
+(``CACHE_ALIAS``) keeps its value; every change bumps it. Reading that counter from
+Redis on every request kept each process exact, at a round trip per request: with
+Redis's own CPU and the two system calls, about a twentieth of a ``GET
+/classes/X/id`` on the benchmark machine.
+
+On Django's ``RedisCache`` with one server, each process now keeps the counters it has
+read, and a thread of its own listens on a Redis channel:
+
+- :func:`bump` increments a counter, publishes its name and waits until every process
+  listening on the channel has acknowledged that it dropped its copy (``PUBLISH``
+  answers how many listeners received the message; each pushes an acknowledgement onto
+  a list that the bumper pops), for at most ``VERSION_PUSH_TIMEOUT`` seconds. A
+  request that starts after the change's response therefore sees the new value in
+  every process, as when every request read Redis.
+- A process whose listener is not subscribed (starting, or reconnecting after a Redis
+  outage) reads Redis on every use, as before; a listener that subscribes again starts
+  with no copies, so nothing published while it was away is missed.
+- The listener re-reads the counters it holds every ``VERSION_POLL_INTERVAL`` seconds
+  and pings its own connection: a counter changed without a publish (an older release
+  during a rolling upgrade, an ``INCR`` by hand) is seen within that interval, and a
+  connection that stopped answering is replaced.
+
+Any other cache backend, or ``VERSION_PUSH = False``, reads the cache on every use.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import threading
+import time
+from typing import Any
+
+from django.core.cache.backends.base import BaseCache
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+from .cache import read_counter, shared_cache
+from .conf import bk_settings
+
+logger = logging.getLogger("backend_kit")
+
+CHANNEL = "backend_kit:versions"
+
+
+def current(key: str) -> Any:
+    """The counter's value, from this process's copy when one is known to be current."""
+    watch = _current_watch or _start_watch()
+    if watch is None:
+        return read_counter(key)
+    return watch.read(key)
+
+
+def bump(key: str, *, initial: Any) -> None:
+    """Increment the counter (set it to ``initial`` if it is missing or not a number),
+    then wait until every listening process has dropped its copy.
+
+    Errors reach the caller, who decides whether a cache outage may fail its write.
+    """
+    cache = shared_cache()
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, initial, None)
+    if _pushes(cache):
+        announce(cache, key)
+
+
+def announce(cache: BaseCache, key: str) -> int:
+    """Publish that ``key`` changed and wait for the listeners; how many acknowledged."""
+    client = _client(cache)
+    ack = cache.make_and_validate_key(f"{CHANNEL}:ack:{secrets.token_hex(8)}")
+    listeners = client.publish(_channel(cache), json.dumps({"key": key, "ack": ack}))
+    timeout = float(bk_settings.VERSION_PUSH_TIMEOUT)
+    deadline = time.monotonic() + timeout
+    acknowledged = 0
+    try:
+        while acknowledged < listeners:
+            left = deadline - time.monotonic()
+            if left <= 0 or client.blpop([ack], timeout=max(left, 0.01)) is None:
+                logger.warning(
+                    "%d of %d processes acknowledged the change of %s within %.1f s; the others "
+                    "use their copy until their listener reconnects or polls.",
+                    acknowledged,
+                    listeners,
+                    key,
+                    timeout,
+                )
+                break
+            acknowledged += 1
+    finally:
+        client.delete(ack)
+    return acknowledged
+
+
+class VersionWatch:
+    """One process's copies of the counters, and the thread that keeps them current."""
+
+    def __init__(self, cache: BaseCache) -> None:
+        self.cache = cache
+        self.client = _client(cache)
+        self.channel = _channel(cache)
+        self.lock = threading.Lock()
+        self.values: dict[str, Any] = {}
+        # bumped whenever a copy is dropped: a reader that fetched a value before the
+        # drop must not store it after (see read)
+        self.generation = 0
+        #: True while subscribed: only then are the copies used.
+        self.live = False
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="bk-version-watch", daemon=True)
+        self.thread.start()
+
+    def read(self, key: str) -> Any:
+        if not self.live:
+            return read_counter(key)
+        try:
+            return self.values[key]
+        except KeyError:
+            pass
+        generation = self.generation
+        value = read_counter(key)
+        if value is None:
+            return None  # not a counter yet: whoever creates it publishes nothing
+        with self.lock:
+            if generation == self.generation and self.live:
+                self.values[key] = value
+        return value
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self._forget()
+
+    def _forget(self) -> None:
+        with self.lock:
+            self.live = False
+            self.values.clear()
+            self.generation += 1
+
+    def _drop(self, key: str) -> None:
+        with self.lock:
+            self._drop_locked(key)
+
+    def _drop_locked(self, key: str) -> None:
+        self.values.pop(key, None)
+        self.generation += 1
+
+    # --- the listener thread ------------------------------------------------------------
+    def _run(self) -> None:
+        delay = 0.1
+        while not self.stopped.is_set():
+            pubsub = self.client.pubsub()
+            try:
+                pubsub.subscribe(self.channel)
+                self._listen(pubsub)
+            except Exception as exc:
+                if not self.stopped.is_set():
+                    logger.warning(
+                        "Version listener lost Redis (%s); retrying in %.1f s", exc, delay
+                    )
+            finally:
+                self._forget()
+                try:
+                    pubsub.close()
+                except Exception:
+                    pass
+            if self.stopped.wait(delay):
+                return
+            delay = min(delay * 2, 5.0)
+
+    def _listen(self, pubsub: Any) -> None:
+        interval = max(float(bk_settings.VERSION_POLL_INTERVAL), 0.05)
+        next_poll = time.monotonic() + interval
+        pong_due: float | None = None
+        while not self.stopped.is_set():
+            message = pubsub.get_message(timeout=min(max(next_poll - time.monotonic(), 0), 1.0))
+            if message is not None:
+                kind = message["type"]
+                if kind == "subscribe":
+                    self._forget()
+                    self.live = True
+                elif kind == "pong":
+                    pong_due = None
+                elif kind == "message":
+                    self._handle(message["data"])
+            if time.monotonic() >= next_poll:
+                if pong_due is not None:
+                    raise ConnectionError("no answer to the listener's ping")
+                self._poll()
+                pubsub.ping()
+                pong_due = next_poll
+                next_poll = time.monotonic() + interval
+
+    def _handle(self, data: Any) -> None:
+        try:
+            note = json.loads(data)
+            key, ack = note["key"], note.get("ack")
+        except (ValueError, TypeError, KeyError):
+            return
+        self._drop(key)
+        if ack:
+            pipe = self.client.pipeline()
+            pipe.rpush(ack, 1)
+            pipe.expire(ack, 60)  # a bumper that gave up no longer deletes it
+            pipe.execute()
+
+    def _poll(self) -> None:
+        with self.lock:
+            held = dict(self.values)
+        for key, value in held.items():
+            if read_counter(key) != value:
+                with self.lock:
+                    if self.values.get(key) == value:
+                        self._drop_locked(key)
+
+
+_current_watch: VersionWatch | None = None
+_start_lock = threading.Lock()
+
+
+def _start_watch() -> VersionWatch | None:
+    """This process's watch, started on first use (None: the cache is read every time)."""
+    global _current_watch
+    cache = shared_cache()
+    if not _pushes(cache):
+        return None
+    with _start_lock:
+        if _current_watch is None:
+            _current_watch = VersionWatch(cache)
+        return _current_watch
+
+
+def _pushes(cache: BaseCache) -> bool:
+    backend: Any = getattr(cache, "_cache", None)
+    return (
+        bool(bk_settings.VERSION_PUSH)
+        and type(cache).__module__ == "django.core.cache.backends.redis"
+        and len(getattr(backend, "_servers", ())) == 1
+    )
+
+
+def _client(cache: BaseCache) -> Any:
+    return cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+
+
+def _channel(cache: BaseCache) -> str:
+    # under the cache's key prefix and version: projects sharing one Redis stay apart
+    return cache.make_and_validate_key(CHANNEL)
+
+
+def reset() -> None:
+    """Stop this process's watch; the next read starts another (settings changed, fork)."""
+    global _current_watch
+    with _start_lock:
+        watch, _current_watch = _current_watch, None
+    if watch is not None:
+        watch.stop()
+
+
+@receiver(setting_changed)
+def _reset_on_change(*, setting: str, **kwargs: object) -> None:
+    if setting in ("CACHES", "BACKEND_KIT"):
+        reset()
+
+
+def _after_fork() -> None:
+    # a forked child (a Celery prefork worker) has the parent's copies but no thread
+    global _current_watch, _start_lock
+    _current_watch = None
+    _start_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork)
