@@ -256,6 +256,16 @@ class ParseAPIView(APIView):
             return response
         return super().dispatch(request, *args, **kwargs)
 
+    @property
+    def default_response_headers(self) -> dict[str, str]:
+        # DRF sends ``Allow`` with every answer, for its browsable API. HTTP asks for it
+        # on a 405 only (finalize_response adds it there), and an SDK never reads it:
+        # each header costs every response its validation by Django and the ASGI server.
+        request = getattr(self, "request", None)
+        if request is not None and not may_ask_for_a_page(request.META):
+            return {"Vary": "Accept"}  # the browsable API answers the same URLs
+        return super().default_response_headers
+
     def perform_content_negotiation(self, request: Any, force: bool = False) -> Any:
         # SDKs and scripts never ask for HTML: skip DRF's Accept parsing and matching
         # (a few percent of a small request); a browser still gets the browsable API.
@@ -326,6 +336,8 @@ class ParseAPIView(APIView):
 
     def finalize_response(self, request: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)
+        if response.status_code == 405 and "Allow" not in response:
+            response["Allow"] = ", ".join(self.allowed_methods)
         token = getattr(self, "_server_url_token", None)
         if token is not None:
             from . import serverurl

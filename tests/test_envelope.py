@@ -595,6 +595,19 @@ def test_method_not_allowed_is_a_parse_error(master: ParseClient) -> None:
     r = master.request("PUT", "classes/Probe", {"a": 1})
     assert r.status_code == 405
     assert set(r.json_body) == {"code", "error"}
+    assert r["Allow"] == "GET, POST, HEAD, OPTIONS"  # what HTTP asks of a 405
+
+
+def test_json_answers_carry_no_allow_header_but_vary_on_accept(master: ParseClient) -> None:
+    r = master.request("GET", "classes/Probe")
+    assert r.status_code == 200
+    assert "Allow" not in r
+    assert "Accept" in r["Vary"]  # the browsable API answers the same URL
+    page = master.client.get(
+        "/parse/classes/Probe", headers=master.headers({"Accept": "text/html"})
+    )
+    assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
+    assert page["Allow"]  # DRF's page shows the methods
 
 
 def test_health_needs_no_keys(db: Any) -> None:

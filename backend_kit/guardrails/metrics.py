@@ -47,6 +47,9 @@ def _build() -> Any:
     from prometheus_client import Counter, Gauge, Histogram
 
     return SimpleNamespace(
+        # (route, method, status) -> the labelled request counter and latency histogram:
+        # labels() validates and looks its child up under a lock on every call
+        request_children={},
         requests=Counter("bk_http_requests", "Parse API requests", ["route", "method", "status"]),
         latency=Histogram(
             "bk_http_request_duration_seconds",
@@ -86,8 +89,14 @@ def request_done(route: str, method: str, status: int, seconds: float, code: Any
     m = _get()
     if m is None:
         return
-    m.requests.labels(route, method, str(status)).inc()
-    m.latency.labels(route, method).observe(seconds)
+    key = (route, method, status)
+    children = m.request_children.get(key)
+    if children is None:
+        children = m.request_children.setdefault(
+            key, (m.requests.labels(route, method, str(status)), m.latency.labels(route, method))
+        )
+    children[0].inc()
+    children[1].observe(seconds)
     if status >= 400 and code is not None:
         m.errors.labels(route, str(code)).inc()
 
