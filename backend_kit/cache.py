@@ -84,6 +84,13 @@ def _reuse_redis_clients(cache: BaseCache) -> None:
 _threads = threading.local()
 
 
+def on_one_redis_server(cache: BaseCache) -> bool:
+    """Whether ``cache`` is Django's ``RedisCache`` on a single server (no replicas)."""
+    return type(cache).__module__ == "django.core.cache.backends.redis" and (
+        len(getattr(getattr(cache, "_cache", None), "_servers", ())) == 1
+    )
+
+
 def read_counter(key: str, alias: str | None = None) -> Any:
     """``shared_cache(alias).get(key)`` for a version counter read by every request.
 
@@ -95,12 +102,9 @@ def read_counter(key: str, alias: str | None = None) -> Any:
     An error drops the thread's connection and is raised, as ``cache.get`` would raise.
     """
     cache = shared_cache(alias)
-    backend: Any = getattr(cache, "_cache", None)
-    if (
-        type(cache).__module__ != "django.core.cache.backends.redis"
-        or len(getattr(backend, "_servers", ())) != 1
-    ):
+    if not on_one_redis_server(cache):
         return cache.get(key)
+    backend: Any = cache._cache  # type: ignore[attr-defined]
     full_key = cache.make_and_validate_key(key)
     connections: dict[str, Any] | None = getattr(_threads, "connections", None)
     if connections is None:

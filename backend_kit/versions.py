@@ -40,7 +40,7 @@ from django.core.cache.backends.base import BaseCache
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from .cache import read_counter, shared_cache
+from .cache import on_one_redis_server, read_counter, shared_cache
 from .conf import bk_settings
 
 logger = logging.getLogger("backend_kit")
@@ -48,12 +48,19 @@ logger = logging.getLogger("backend_kit")
 CHANNEL = "backend_kit:versions"
 
 
-def current(key: str) -> Any:
-    """The counter's value, from this process's copy when one is known to be current."""
+def current(key: str, *, initial: Any = None) -> Any:
+    """The counter's value, from this process's copy when one is known to be current.
+
+    A missing counter is created with ``initial`` (unless None), or with what another
+    process stored first.
+    """
     watch = _current_watch or _start_watch()
-    if watch is None:
-        return read_counter(key)
-    return watch.read(key)
+    value = read_counter(key) if watch is None else watch.read(key)
+    if value is None and initial is not None:
+        if shared_cache().add(key, initial, None):
+            return initial
+        value = read_counter(key) if watch is None else watch.read(key)
+    return value
 
 
 def bump(key: str, *, initial: Any) -> None:
@@ -236,12 +243,7 @@ def _start_watch() -> VersionWatch | None:
 
 
 def _pushes(cache: BaseCache) -> bool:
-    backend: Any = getattr(cache, "_cache", None)
-    return (
-        bool(bk_settings.VERSION_PUSH)
-        and type(cache).__module__ == "django.core.cache.backends.redis"
-        and len(getattr(backend, "_servers", ())) == 1
-    )
+    return bool(bk_settings.VERSION_PUSH) and on_one_redis_server(cache)
 
 
 def _client(cache: BaseCache) -> Any:

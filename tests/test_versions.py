@@ -23,7 +23,7 @@ from backend_kit import versions
 from backend_kit.cache import shared_cache
 from backend_kit.objects import schema
 
-from .processes import RedisServer
+from .processes import RedisServer, poll_until
 
 FAST = {"VERSION_POLL_INTERVAL": 0.2, "VERSION_PUSH_TIMEOUT": 2.0}
 
@@ -32,14 +32,6 @@ def gets(server: RedisServer) -> int:
     """GET commands the server has answered so far."""
     stats = redis.Redis.from_url(server.url).info("commandstats")
     return int(stats.get("cmdstat_get", {}).get("calls", 0))
-
-
-def wait(predicate: Any, what: str, timeout: float = 5) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
 
 
 @pytest.fixture(scope="module")
@@ -70,13 +62,13 @@ def live_watch() -> versions.VersionWatch:
     versions.current("warm-up")
     watch = versions._current_watch
     assert watch is not None
-    wait(lambda: watch.live, "the listener to subscribe")
+    poll_until(lambda: watch.live, "the listener to subscribe", 5, 0.01)
     return watch
 
 
 def other_process(cache: Any) -> versions.VersionWatch:
     watch = versions.VersionWatch(cache)
-    wait(lambda: watch.live, "the second listener to subscribe")
+    poll_until(lambda: watch.live, "the second listener to subscribe", 5, 0.01)
     return watch
 
 
@@ -115,7 +107,7 @@ def test_a_bump_waits_for_a_slow_process(cache: Any) -> None:
     cache.set("counter", 1, None)
     live_watch()
     slow = Slow(cache)
-    wait(lambda: slow.live, "the slow listener")
+    poll_until(lambda: slow.live, "the slow listener", 5, 0.01)
     try:
         assert slow.read("counter") == 1
         started = time.monotonic()
@@ -154,7 +146,7 @@ def test_a_change_made_without_a_publish_is_seen_within_the_poll_interval(
     live_watch()
     assert versions.current("counter") == 1
     redis.Redis.from_url(server.url).incr(cache.make_and_validate_key("counter"))
-    wait(lambda: versions.current("counter") == 2, "the poll to see the new value", 2)
+    poll_until(lambda: versions.current("counter") == 2, "the poll to see the new value", 2, 0.01)
 
 
 def test_a_value_read_before_a_concurrent_drop_is_not_kept(cache: Any) -> None:
@@ -194,7 +186,7 @@ def test_without_redis_every_use_reads_the_cache_and_a_restart_starts_empty(
     assert versions.current("counter") == 1
     server.stop()
     try:
-        wait(lambda: not watch.live, "the listener to notice the outage", 10)
+        poll_until(lambda: not watch.live, "the listener to notice the outage", 10, 0.01)
         with pytest.raises(redis.exceptions.ConnectionError):
             versions.current("counter")
         assert watch.values == {}
@@ -202,7 +194,7 @@ def test_without_redis_every_use_reads_the_cache_and_a_restart_starts_empty(
         assert schema._shared_version() is not None
     finally:
         server.start()
-    wait(lambda: watch.live, "the listener to subscribe again", 15)
+    poll_until(lambda: watch.live, "the listener to subscribe again", 15, 0.01)
     assert versions.current("counter") is None  # a fresh Redis: nothing stale kept
     cache.set("counter", 9, None)
     assert versions.current("counter") == 9
@@ -223,6 +215,19 @@ def test_a_forked_child_starts_a_listener_of_its_own(cache: Any) -> None:
     child.start()
     child.join(20)
     assert answers.get(timeout=5) is True
+
+
+def test_a_missing_counter_starts_at_its_initial_value_once(cache: Any) -> None:
+    here = live_watch()
+    there = other_process(cache)
+    try:
+        assert versions.current("fresh", initial=7) == 7
+        assert there.read("fresh") == 7
+        # a later caller with another initial value gets the stored one
+        assert versions.current("fresh", initial=100) == 7
+        assert cache.get("fresh") == 7 and here.values["fresh"] == 7
+    finally:
+        there.stop()
 
 
 def test_other_caches_are_read_on_every_use() -> None:

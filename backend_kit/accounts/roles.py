@@ -37,12 +37,7 @@ def _cache() -> Any:
 
 def _version() -> Any:
     try:
-        version = versions.current(_VERSION_KEY)
-        if version is None:
-            version = 1
-            if not _cache().add(_VERSION_KEY, version, None):
-                version = versions.current(_VERSION_KEY)
-        return version
+        return versions.current(_VERSION_KEY, initial=1)
     except Exception:
         return None
 

@@ -23,7 +23,6 @@ from django.db import IntegrityError, connections, router, transaction
 from django.dispatch import receiver
 
 from .. import versions
-from ..cache import shared_cache
 from ..codec import (
     FIELD_TYPES,
     SYSTEM_CLASSES,
@@ -267,13 +266,8 @@ _cache = _SchemaCache()
 
 def _shared_version() -> Any:
     try:
-        version = versions.current(_VERSION_KEY)
-        if version is None:
-            # counted from the clock: a cache emptied by a restart never repeats a value
-            version = int(time.time() * 1000)
-            if not shared_cache().add(_VERSION_KEY, version, None):
-                version = versions.current(_VERSION_KEY)
-        return version
+        # counted from the clock: a cache emptied by a restart never repeats a value
+        return versions.current(_VERSION_KEY, initial=int(time.time() * 1000))
     except Exception:  # a cache outage must not take the API down: fall back to no cache
         return object()
 

@@ -28,7 +28,7 @@ import httpx
 import psycopg
 
 from tests import processes
-from tests.processes import ROOT, dsn, free_port, stop_group
+from tests.processes import ROOT, dsn, free_port, poll_until, stop_group
 
 APP_ID = "ha-test-app"
 JS_KEY = "ha-test-js-key"
@@ -345,11 +345,7 @@ def sample_sum(text: str, name: str, **labels: str) -> float:
 
 
 def wait_for(predicate: Callable[[], Any], what: str, timeout: float, cluster: Cluster) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}\n{cluster.logs()}")
-        time.sleep(0.2)
+    try:
+        return poll_until(predicate, what, timeout, interval=0.2)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{cluster.logs()}") from None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 
 from backend_kit.cloud import registry
 from backend_kit.jobs import inprocess, status
+from tests.processes import poll_until
 
 SAMPLE_MODULES = ("tests.jobs.sample_jobs",)
 
@@ -51,14 +51,7 @@ def thread_runner(settings: Any, transactional_db: Any, sample_jobs: None) -> It
 
 def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
     """Poll until ``predicate()`` is truthy; fail (not hang) if it never is."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting for {what}")
-        time.sleep(0.1)
+    return poll_until(predicate, what, timeout)
 
 
 def final_status(status_id: str, timeout: float = 60.0) -> dict[str, Any]:

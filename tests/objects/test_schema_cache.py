@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from backend_kit.cache import shared_cache
 from backend_kit.objects import schema
 from tests.conftest import ParseClient
 
@@ -53,6 +54,6 @@ def test_a_schema_change_by_another_process_is_seen_by_the_next_request(
     row = schema.ClassSchema.objects.get(class_name="Card")
     row.fields = {**row.fields, "suit": {"type": "String"}}
     row.save()
-    schema.shared_cache().set(schema._VERSION_KEY, -1, None)
+    shared_cache().set(schema._VERSION_KEY, -1, None)
     answer = master.get("schemas/Card")
     assert "suit" in answer.json_body["fields"]
