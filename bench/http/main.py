@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import cpu, loadgen, profile, report, seed, servers
+from . import ceiling, cpu, loadgen, profile, report, seed, servers
 from .measure import (
     capture_sql,
     floor_scripts,
@@ -32,7 +32,7 @@ from .measure import (
 from .operations import BY_NAME, OPERATIONS
 from .servers import ROOT, backend_kit_running, fresh_database, say
 
-TARGETS = ("backend_kit", "parse", "floor")
+TARGETS = ("backend_kit", "parse", "floor", "ceiling")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -208,6 +208,17 @@ def main(argv: list[str] | None = None) -> int:
         with fresh_database("bkbench_floor", bk_template, args.keep_databases):
             results["floor"] = measure_floor(scripts, "bkbench_floor", args, workdir)
 
+    if "ceiling" in args.only and "get" in args.ops:
+        say(f"Python ceiling: bench/http/ceiling.py, uvicorn with {args.workers} workers, get only")
+        only_get = argparse.Namespace(**{**vars(args), "ops": ["get"]})
+        with (
+            fresh_database("bkbench_ceiling", bk_template, args.keep_databases) as url,
+            servers.running(ceiling.ceiling_process(url, args.workers)) as process,
+        ):
+            results["ceiling"] = measure_server(
+                "ceiling", servers.origin_of(process), only_get, workdir, process
+            )
+
     profile_data: dict[str, Any] = {}
     op_name = pick_profile_op(results, args) if "backend_kit" in args.only else None
     if op_name:
@@ -242,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(report.table(results, args.concurrency))
     print()
+    for line in report.ceiling_lines(results, args.concurrency):
+        print(line)
     cpu = report.cpu_table(results, max(args.concurrency))
     if cpu:
         print(f"CPU µs per request at c={max(args.concurrency)}, by process group:")

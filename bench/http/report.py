@@ -133,6 +133,28 @@ def table(results: dict[str, Any], concurrencies: list[int]) -> str:
     return "\n".join(rows)
 
 
+def ceiling_lines(results: dict[str, Any], concurrencies: list[int]) -> list[str]:
+    """The Python ceiling's ``get`` (``ceiling.py``) against both servers, one line each c."""
+    lines = []
+    for c in concurrencies:
+        key = str(c)
+        ceiling = results.get("ceiling", {}).get("get", {}).get(key)
+        if not ceiling or ceiling.get("skipped"):
+            continue
+        bk = results.get("backend_kit", {}).get("get", {}).get(key)
+        parse = results.get("parse", {}).get("get", {}).get(key)
+        server_cpu = (ceiling.get("cpu_us") or {}).get("server")
+        cpu = f", server CPU {server_cpu:,.0f} µs/request" if server_cpu else ""
+        lines.append(
+            f"- Python ceiling, `get` at c={c} (`bench/http/ceiling.py`: the same statement"
+            " behind a bare ASGI app, no framework and no checks):"
+            f" {ceiling['rps']:,.0f} req/s, p99 {_ms(ceiling['p99_ms'])} ms{cpu};"
+            f" ceiling / Parse {_ratio(ceiling, parse)}, backend_kit / ceiling"
+            f" {_ratio(bk, ceiling)}."
+        )
+    return lines
+
+
 def cpu_table(results: dict[str, Any], concurrency: int) -> str | None:
     """Markdown: CPU microseconds per request by process group, both servers."""
     groups = ("server", "postgres", "redis", "wrk", "total")
@@ -174,6 +196,7 @@ def generated_section(data: dict[str, Any]) -> str:
         f" process(es); {cfg['objects']:,} objects and {cfg['users']} users seeded;"
         f" {cfg['warmup']:g} s warm-up + {cfg['duration']:g} s measured per row.",
     ]
+    lines += ceiling_lines(data["results"], cfg["concurrency"])
     cpu = cpu_table(data["results"], max(cfg["concurrency"]))
     if cpu:
         lines += [
