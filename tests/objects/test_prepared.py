@@ -114,3 +114,27 @@ def test_a_query_log_sees_the_values(api: ParseClient, note: dict[str, Any]) -> 
     assert len(reads) == prepared.THRESHOLD + 2
     assert all(note["public"] in sql for sql in reads)
     assert not ours(prepared_statements())
+
+
+@pytest.mark.django_db
+def test_principals_reach_postgresql_as_the_same_strings() -> None:
+    """The reader's principals go as one ``text[]`` literal (``compiler.text_array``)."""
+    from backend_kit.objects.query.compiler import text_array
+
+    principals = ["*", "role:Team A", 'role:q"uote', "role:back\\slash", "a,b", "{x}", "NULL", ""]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::text[]", [text_array(principals)])
+        assert cursor.fetchone()[0] == principals
+        cursor.execute("SELECT %s::text[]", [text_array([])])
+        assert cursor.fetchone()[0] == []
+        # what the ACL test asks: does any of the principals hold a key of the object's
+        cursor.execute(
+            "SELECT %s::jsonb ?| %s::text[], %s::jsonb ?| %s::text[]",
+            [
+                '{"role:q\\"uote": true}',
+                text_array(principals),
+                '{"x": true}',
+                text_array(principals),
+            ],
+        )
+        assert cursor.fetchone() == (True, False)
