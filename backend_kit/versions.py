@@ -54,7 +54,9 @@ def current(key: str, *, initial: Any = None) -> Any:
     A missing counter is created with ``initial`` (unless None), or with what another
     process stored first.
     """
-    watch = _current_watch or _start_watch()
+    watch = _current_watch
+    if watch is None and not _reads_cache:
+        watch = _start_watch()
     value = read_counter(key) if watch is None else watch.read(key)
     if value is None and initial is not None:
         if shared_cache().add(key, initial, None):
@@ -227,14 +229,18 @@ class VersionWatch:
 
 
 _current_watch: VersionWatch | None = None
+#: True once this process found it has no watch to start (not Redis, or push turned off):
+#: every use reads the cache without asking again, until the settings change (reset).
+_reads_cache = False
 _start_lock = threading.Lock()
 
 
 def _start_watch() -> VersionWatch | None:
     """This process's watch, started on first use (None: the cache is read every time)."""
-    global _current_watch
+    global _current_watch, _reads_cache
     cache = shared_cache()
     if not _pushes(cache):
+        _reads_cache = True
         return None
     with _start_lock:
         if _current_watch is None:
@@ -257,9 +263,10 @@ def _channel(cache: BaseCache) -> str:
 
 def reset() -> None:
     """Stop this process's watch; the next read starts another (settings changed, fork)."""
-    global _current_watch
+    global _current_watch, _reads_cache
     with _start_lock:
         watch, _current_watch = _current_watch, None
+        _reads_cache = False
     if watch is not None:
         watch.stop()
 
@@ -272,8 +279,9 @@ def _reset_on_change(*, setting: str, **kwargs: object) -> None:
 
 def _after_fork() -> None:
     # a forked child (a Celery prefork worker) has the parent's copies but no thread
-    global _current_watch, _start_lock
+    global _current_watch, _reads_cache, _start_lock
     _current_watch = None
+    _reads_cache = False
     _start_lock = threading.Lock()
 
 

@@ -213,6 +213,13 @@ class RedisServer:
             self.process.wait(timeout=10)
         self.process = None
 
+    def __enter__(self) -> RedisServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     @staticmethod
     def available() -> bool:
         return shutil.which("redis-server") is not None

@@ -38,10 +38,8 @@ def gets(server: RedisServer) -> int:
 def server() -> Iterator[RedisServer]:
     if not RedisServer.available():
         pytest.skip("needs redis-server on PATH")
-    found = RedisServer()
-    found.start()
-    yield found
-    found.stop()
+    with RedisServer() as found:
+        yield found
 
 
 @pytest.fixture

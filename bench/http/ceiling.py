@@ -15,12 +15,11 @@ the ceiling is at 2x Parse Server, backend_kit cannot be, whatever it skips.
 from __future__ import annotations
 
 import os
-import sys
 from typing import Any
 
 import orjson
 
-from .servers import APP_ID, REST_KEY, ROOT, Process, free_port
+from .servers import APP_ID, DB_POOL, REST_KEY, ROOT, Process, free_port, uvicorn_argv
 
 # backend_kit's own statement for a get by id (bench/results/sql/backend_kit-get.sql),
 # with the class, the reader's principals and the id as parameters.
@@ -82,12 +81,12 @@ async def _lifespan(receive: Any, send: Any) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
-            # backend_kit's pool (DB_POOL_MIN/MAX in servers.backend_kit_env), and its
-            # statements prepared on the server as backend_kit's are (PREPARED_STATEMENTS)
+            # backend_kit's pool size (servers.DB_POOL), and its statements prepared on
+            # the server as backend_kit's are (PREPARED_STATEMENTS)
             _pool = AsyncConnectionPool(
                 os.environ["CEILING_DATABASE_URL"],
-                min_size=int(os.environ.get("DB_POOL_MIN", "2")),
-                max_size=int(os.environ.get("DB_POOL_MAX", "10")),
+                min_size=int(os.environ["DB_POOL_MIN"]),
+                max_size=int(os.environ["DB_POOL_MAX"]),
                 kwargs={"prepare_threshold": 5, "autocommit": True},
                 open=False,
             )
@@ -101,19 +100,10 @@ async def _lifespan(receive: Any, send: Any) -> None:
 
 def ceiling_process(database_url: str, workers: int) -> Process:
     port = free_port()
-    argv = [sys.executable, "-m", "uvicorn", "bench.http.ceiling:application"]
-    argv += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    argv += ["--no-access-log", "--log-level", "warning"]
-    env = {
-        **os.environ,
-        "CEILING_DATABASE_URL": database_url,
-        "DB_POOL_MIN": "2",
-        "DB_POOL_MAX": "10",
-        "PYTHONPATH": str(ROOT),
-    }
+    env = {**os.environ, **DB_POOL, "CEILING_DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
     return Process(
         name=f"Python ceiling (uvicorn, {workers} workers)",
-        argv=argv,
+        argv=uvicorn_argv("bench.http.ceiling:application", port, workers),
         env=env,
         cwd=ROOT,
         health_url=f"http://127.0.0.1:{port}/parse/health",

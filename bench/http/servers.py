@@ -220,6 +220,17 @@ def redis_server() -> Iterator[str]:
 
 
 # --- backend_kit --------------------------------------------------------------------------------
+# Parse Server's pg-promise pool holds at most 10 connections per process: backend_kit's
+# pool (example_project/settings.py reads these) and the Python ceiling's are the same size.
+DB_POOL = {"DB_POOL_MIN": "2", "DB_POOL_MAX": "10"}
+
+
+def uvicorn_argv(app: str, port: int, workers: int) -> list[str]:
+    """``python -m uvicorn`` serving ``app`` on loopback, quiet (no access log)."""
+    argv = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
+    return argv + ["--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+
+
 def backend_kit_env(database_url: str, redis_url: str | None, port: int) -> dict[str, str]:
     env = {
         **os.environ,
@@ -234,9 +245,7 @@ def backend_kit_env(database_url: str, redis_url: str | None, port: int) -> dict
         "BACKEND_KIT_SERVER_URL": f"http://127.0.0.1:{port}/parse",
         "BACKEND_KIT_DATA_DIR": str(Path(tempfile.gettempdir()) / "bkbench_data"),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        # Parse Server's pg-promise pool holds at most 10 connections per process.
-        "DB_POOL_MIN": "2",
-        "DB_POOL_MAX": "10",
+        **DB_POOL,
         "PYTHONUNBUFFERED": "1",
         "PYTHONPATH": str(ROOT),
     }
@@ -258,9 +267,8 @@ def manage(env: dict[str, str], *args: str) -> None:
 
 def backend_kit_process(database_url: str, redis_url: str | None, workers: int) -> Process:
     port = free_port()
-    argv = [sys.executable, "-m", "uvicorn", "example_project.asgi:application"]
-    argv += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    argv += ["--no-access-log", "--log-level", "warning", "--lifespan", "off"]
+    argv = uvicorn_argv("example_project.asgi:application", port, workers)
+    argv += ["--lifespan", "off"]
     return Process(
         name=f"backend_kit (uvicorn, {workers} workers)",
         argv=argv,

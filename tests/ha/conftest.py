@@ -28,12 +28,8 @@ AMQP_URL = os.environ.get("BK_HA_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     if RedisServer.available():
-        server = RedisServer()
-        server.start()
-        try:
+        with RedisServer() as server:
             yield server.url
-        finally:
-            server.stop()
     elif port_open(6379):
         yield SHARED_REDIS_URL
     else:

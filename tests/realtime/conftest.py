@@ -36,12 +36,8 @@ def database_url() -> Iterator[str]:
 def redis() -> Iterator[RedisServer]:
     if not RedisServer.available():
         pytest.skip("redis-server is not installed: the channels_redis tests need it")
-    server = RedisServer()
-    server.start()
-    try:
+    with RedisServer() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
