@@ -23,7 +23,7 @@ from ..errors import Code, ParseError, permission_denied
 from ..objects import reads, writes
 from ..objects.encoding import encode_object, load_json
 from ..objects.handlers import ClassHandler
-from ..objects.sql import compiler_for, connection, fetchall, fetchone, tables
+from ..objects.sql import class_is, compiler_for, connection, fetchall, fetchone, tables
 
 SESSION_CLASS = "_Session"
 USER_CLASS = "_User"
@@ -169,12 +169,15 @@ def lookup(token: str) -> tuple[UserRef, SessionRef]:
     s = compiler_for(conn, SESSION_CLASS, None, alias="s")
     token_expr = s.text((TOKEN_HASH,))
     user_expr = s.text(("user", "objectId"))
+    # both classes written into the statement: the token's index is partial (class_is)
+    user_class, _ = class_is('u."class_name"', USER_CLASS)
+    session_class, _ = class_is('s."class_name"', SESSION_CLASS)
     row = fetchone(
         conn,
         f'SELECT s."object_id", s."data", u."object_id", u."data", u."acl" FROM {table} AS s '
-        f'JOIN {table} AS u ON u."class_name" = %s AND u."object_id" = {user_expr} '
-        f'WHERE s."class_name" = %s AND {token_expr} = %s',
-        [USER_CLASS, SESSION_CLASS, hash_token(token)],
+        f'JOIN {table} AS u ON {user_class} AND u."object_id" = {user_expr} '
+        f"WHERE {session_class} AND {token_expr} = %s",
+        [hash_token(token)],
     )
     if row is None:
         raise ParseError(Code.INVALID_SESSION_TOKEN, "Invalid session token")

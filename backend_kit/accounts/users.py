@@ -14,7 +14,7 @@ from ..context import RequestContext
 from ..errors import Code, ParseError, permission_denied
 from ..objects import reads, writes
 from ..objects.handlers import ClassHandler
-from ..objects.sql import compiler_for, connection, fetchall, tables
+from ..objects.sql import class_is, compiler_for, connection, fetchall, tables
 from . import authdata, sessions, signals, throttle
 from .adapter import get_adapter
 from .models import UserLink
@@ -40,11 +40,13 @@ def find_users(
     conn = connection()
     table, _ = tables(conn)
     expr = compiler_for(conn, USER_CLASS, None, alias="o").text((field,))
+    # the class written into the statement: the username and e-mail indexes are partial (class_is)
+    user_class, _ = class_is('o."class_name"', USER_CLASS)
     sql = (
-        f'SELECT o."object_id", o."data" FROM {table} AS o WHERE o."class_name" = %s '
+        f'SELECT o."object_id", o."data" FROM {table} AS o WHERE {user_class} '
         f"AND lower({expr}) = lower(%s)"
     )
-    params: list[Any] = [USER_CLASS, value]
+    params: list[Any] = [value]
     if exclude_id:
         sql += ' AND o."object_id" <> %s'
         params.append(exclude_id)

@@ -9,7 +9,7 @@ from django.db import connections, router
 from ..context import RequestContext
 from .models import ParseObject, RelationEntry
 from .query import ast
-from .query.compiler import SQLCompiler
+from .query.compiler import SQLCompiler, class_is
 
 OBJECT_COLUMNS = 'o."object_id", o."data", o."acl", o."created_at", o."updated_at"'
 # What reads select on PostgreSQL: the timestamps already in the wire form
@@ -90,14 +90,15 @@ def where_clause(
     *,
     write: bool = False,
 ) -> tuple[str, list[Any]]:
-    """``o.class_name = %s AND <acl> AND <where>`` for the main table aliased ``o``."""
+    """``o.class_name = '<class>' AND <acl> AND <where>`` for the main table aliased ``o``."""
     compiler = compiler_for(conn, class_name, principals)
     if _uses_text(node):
         compiler.unaccent = has_unaccent(conn)
     where_sql, where_params = compiler.compile(node)
     acl_sql, acl_params = compiler.read_acl("write_principals" if write else "read_principals")
-    sql = f'o."class_name" = %s AND ({acl_sql}) AND ({where_sql})'
-    return sql, [class_name, *acl_params, *where_params]
+    class_sql, class_params = class_is('o."class_name"', class_name)
+    sql = f"{class_sql} AND ({acl_sql}) AND ({where_sql})"
+    return sql, [*class_params, *acl_params, *where_params]
 
 
 def _uses_text(node: ast.Node) -> bool:

@@ -15,6 +15,7 @@ the ceiling is at 2x Parse Server, backend_kit cannot be, whatever it skips.
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import orjson
@@ -22,15 +23,17 @@ import orjson
 from .servers import APP_ID, DB_POOL, REST_KEY, ROOT, Process, free_port, uvicorn_argv
 
 # backend_kit's own statement for a get by id (bench/results/sql/backend_kit-get.sql),
-# with the class, the reader's principals and the id as parameters.
+# with the class written in (as backend_kit's compiler.class_is does) and the reader's
+# principals and the id as parameters.
 GET_SQL = (
     'SELECT o."object_id", o."data", o."acl",'
     ' to_char(o."created_at" AT TIME ZONE \'UTC\', \'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"\'),'
     ' to_char(o."updated_at" AT TIME ZONE \'UTC\', \'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"\')'
     ' FROM "backend_kit_objects_parseobject" AS o'
-    ' WHERE o."class_name" = %s AND (o."read_principals" ?| %s::text[])'
+    ' WHERE o."class_name" = \'{class_name}\' AND (o."read_principals" ?| %s::text[])'
     ' AND (o."object_id" = %s) LIMIT 1'
 )
+CLASS_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 PUBLIC = "{*}"  # the principals of a request with no session: anyone's objects only
 
 _pool: Any = None
@@ -52,11 +55,16 @@ async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
         await _answer(send, 403, b'{"error":"unauthorized"}')
         return
     parts = path.split("/")  # "", "parse", "classes", class, id
-    if scope["method"] != "GET" or len(parts) != 5 or parts[2] != "classes":
+    if (
+        scope["method"] != "GET"
+        or len(parts) != 5
+        or parts[2] != "classes"
+        or not CLASS_RE.match(parts[3])
+    ):
         await _answer(send, 404, b'{"code":101,"error":"Object not found."}')
         return
     async with _pool.connection() as conn:
-        cursor = await conn.execute(GET_SQL, (parts[3], PUBLIC, parts[4]))
+        cursor = await conn.execute(GET_SQL.format(class_name=parts[3]), (PUBLIC, parts[4]))
         row = await cursor.fetchone()
     if row is None:
         await _answer(send, 404, b'{"code":101,"error":"Object not found."}')

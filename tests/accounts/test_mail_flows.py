@@ -7,13 +7,16 @@ commit for real (``transactional_db``) and wait for the mail threads.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core import mail
 from django.test import Client, override_settings
+from django.utils import timezone
 
+from backend_kit.accounts.models import UserLink
 from backend_kit.jobs import inprocess
 from tests.conftest import ParseClient
 from tests.support import kit
@@ -75,7 +78,10 @@ def test_password_reset_from_request_to_new_login() -> None:
             RESET_PAGE, {**params, "new_password": "abc", "confirm_password": "abc"}
         )
     assert short.status_code == 400 and b"too short" in short.content
-    assert log_in("ada", ada.password).status_code == 200  # nothing changed yet
+    # nothing changed yet; read from the stored hash, since a login here would void the
+    # link whenever it fell in another second than the last one (Django's reset tokens
+    # hash last_login to the second: test_a_login_voids_an_outstanding_reset_link)
+    assert django_user(ada.user_id).check_password(ada.password)
     done = browser.post(
         RESET_PAGE, {**params, "new_password": "chosen-pass-9", "confirm_password": "chosen-pass-9"}
     )
@@ -91,6 +97,29 @@ def test_password_reset_from_request_to_new_login() -> None:
     )
     assert used.status_code == 400 and b"invalid or has expired" in used.content
     assert Client().get(RESET_PAGE, params).status_code == 400
+
+
+def django_user(user_id: str) -> Any:
+    return UserLink.objects.select_related("user").get(object_id=user_id).user
+
+
+def test_a_login_voids_an_outstanding_reset_link() -> None:
+    """As in django.contrib.auth: a reset link asked for before the user's last login no
+    longer works (whoever logged in knew the password)."""
+    ada = sign_up("ada", email="ada@example.com")
+    # the link is made after a login an hour ago, so the next login is surely later
+    user = django_user(ada.user_id)
+    type(user).objects.filter(pk=user.pk).update(last_login=timezone.now() - timedelta(hours=1))
+    params = request_reset("ada@example.com")
+    assert Client().get(RESET_PAGE, params).status_code == 200
+    assert log_in("ada", ada.password).status_code == 200
+    page = Client().get(RESET_PAGE, params)
+    assert page.status_code == 400 and b"invalid or has expired" in page.content
+    posted = Client().post(
+        RESET_PAGE, {**params, "new_password": "x-pass-123", "confirm_password": "x-pass-123"}
+    )
+    assert posted.status_code == 400
+    assert log_in("ada", ada.password).status_code == 200
 
 
 @override_settings(BACKEND_KIT=kit(REVOKE_SESSION_ON_PASSWORD_RESET=False))

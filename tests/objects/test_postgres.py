@@ -223,6 +223,36 @@ def test_array_containment_uses_a_gin_index(master: ParseClient, big: str) -> No
     assert [o["objectId"] for o in r.json_body["results"]] == ["b4242"]
 
 
+def test_a_prepared_query_on_a_declared_index_is_planned_once(
+    api: ParseClient, master: ParseClient, big: str
+) -> None:
+    """A declared index is partial (``WHERE class_name = 'Big'``): PostgreSQL can give the
+    prepared statement a generic plan that uses it only if the class is written into the
+    statement (``compiler.class_is``). With the class as a parameter every run was planned
+    anew (``custom_plans`` grew, ``generic_plans`` stayed 0)."""
+    from backend_kit.objects import prepared
+
+    master.put("schemas/Big", {"indexes": {"by_n": {"n": 1}}})
+    analyze()
+    runs = prepared.THRESHOLD + 6
+    for i in range(runs):
+        r = api.get("classes/Big", where={"n": 1000 + i}, order="-createdAt", limit=5)
+        assert [o["objectId"] for o in r.json_body["results"]] == [f"b{1000 + i}"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE %s",
+            ["%'n'%"],
+        )
+        held = cursor.fetchall()
+    assert len(held) == 1, held
+    statement, generic, custom = held[0]
+    assert "'Big'" in statement and "1005" not in statement  # the class in, the value apart
+    # psycopg prepares on the THRESHOLD-th run; PostgreSQL tries five custom plans
+    # and then keeps the generic one for the rest
+    assert generic >= 1 and custom <= 5, (generic, custom)
+
+
 def test_concurrent_first_writes_create_the_class_and_fields_once(transaction_db: Any) -> None:
     def job(i: int) -> Callable[[], None]:
         return lambda: writes.create(MASTER, "Fresh", {"common": i, f"own{i % 8}": "x"})

@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from ...codec import parse_iso
+from ...codec import is_valid_class_name, parse_iso
 from . import ast
 from .ast import FieldRef, Value
 
@@ -80,6 +80,24 @@ def pg_regex(pattern: str, flags: str) -> str:
 
 def geo_literal(vertices: list[tuple[float, float]]) -> str:
     return "(" + ",".join(f"({lng!r},{lat!r})" for lat, lng in vertices) + ")"
+
+
+def class_is(column: str, class_name: str) -> tuple[str, list[Any]]:
+    """``<column> = '<class>'``: the class written into the statement, not bound.
+
+    Why: the per-class indexes (the ones declared through the schema API, and those on
+    usernames, e-mails, role names and session tokens) are partial, ``WHERE class_name =
+    '<Class>'``, and PostgreSQL uses a partial index only where the statement's own text
+    implies its predicate. With ``class_name = $1`` the generic plan of a prepared
+    statement cannot use one, so PostgreSQL planned such a statement anew on every run
+    (``pg_prepared_statements.generic_plans`` stayed 0); with the literal the plan is
+    made once per class on a connection (pgbench, the benchmark's query: +15-30%
+    transactions/s). A valid class name is letters, digits and underscores
+    (``codec.is_valid_class_name``), nothing to quote; anything else stays a parameter.
+    """
+    if is_valid_class_name(class_name):
+        return f"{column} = '{class_name}'", []
+    return f"{column} = %s", [class_name]
 
 
 def text_array(items: Any) -> str:
@@ -551,11 +569,12 @@ class SQLCompiler:
         sub = self.subcompiler(query.class_name)
         where, params = sub.compile(query.where)
         acl, acl_params = sub.read_acl()
+        class_sql, class_params = class_is(f'{sub.alias}."class_name"', query.class_name)
         sql = (
             f"SELECT {select.format(a=sub.alias)} FROM {self.object_table} AS {sub.alias} "
-            f'WHERE {sub.alias}."class_name" = %s AND ({acl}) AND ({where})'
+            f"WHERE {class_sql} AND ({acl}) AND ({where})"
         )
-        return sql, [query.class_name, *acl_params, *params]
+        return sql, [*class_params, *acl_params, *params]
 
     def read_acl(self, column: str = "read_principals") -> SQL:
         if self.principals is None:
@@ -615,11 +634,12 @@ class SQLCompiler:
                 f"{sub.json(key_field.path)} = {self.json(field.path)} AND "
                 f"{sub.json_type(key_field.path)} = {self.json_type(field.path)}"
             )
+        class_sql, class_params = class_is(f'{sub.alias}."class_name"', node.query.class_name)
         sql = (
-            f'EXISTS (SELECT 1 FROM {self.object_table} AS {sub.alias} WHERE {sub.alias}."class_name" = %s '
+            f"EXISTS (SELECT 1 FROM {self.object_table} AS {sub.alias} WHERE {class_sql} "
             f"AND ({acl}) AND ({where}) AND {match})"
         )
-        return sql, [node.query.class_name, *acl_params, *params]
+        return sql, [*class_params, *acl_params, *params]
 
     def _RelatedTo(self, node: ast.RelatedTo) -> SQL:
         return (
