@@ -25,6 +25,7 @@ from .query.parser import KEY_RE, QueryParser, resolve_field
 from .schema import Schema, get_schema
 from .sql import (
     OBJECT_COLUMNS,
+    PG_READ_COLUMNS,
     connection,
     fetchall,
     fetchone,
@@ -194,21 +195,23 @@ class Rows:
     count: int | None = None
 
 
-def _order_sql(
+def _order_parts(
     compiler: Any,
     schema: Schema,
     opts: FindOptions,
     query: ast.ParsedQuery,
     *,
     scored: bool = False,
-) -> tuple[str, list[Any]]:
-    parts, params = [], []
+) -> tuple[list[tuple[str, str]], list[Any]]:
+    """The sort of a find: ``(expression, direction)`` pairs and their parameters."""
+    parts: list[tuple[str, str]] = []
+    params: list[Any] = []
     for name, desc in opts.order:
         if name == "$score":
             if scored:
                 # the text score sorts the most relevant first, whichever direction is
                 # asked (MongoDB's textScore sort; Parse on PostgreSQL does the same)
-                parts.append(f"{SCORE_ALIAS} DESC")
+                parts.append((SCORE_ALIAS, "DESC"))
             continue
         ref = resolve_field(schema, name)
         if ref.kind == "relation":
@@ -222,12 +225,76 @@ def _order_sql(
                 else compiler.comparable(ref, ast.STRING)
             )
         )
-        parts.append(f"{expr} {'DESC NULLS LAST' if desc else 'ASC NULLS FIRST'}")
+        parts.append((expr, "DESC NULLS LAST" if desc else "ASC NULLS FIRST"))
     if not opts.order and query.near is not None:
         dist_sql, dist_params = compiler.distance(query.near)
-        parts.append(f"{dist_sql} ASC")
+        parts.append((dist_sql, "ASC"))
         params.extend(dist_params)
-    return (" ORDER BY " + ", ".join(parts) if parts else ""), params
+    return parts, params
+
+
+def _page_sql(conn: Any, opts: FindOptions) -> tuple[str, list[Any]]:
+    """``LIMIT``/``OFFSET`` of a find."""
+    sql, params = "", []
+    if opts.limit is not None:
+        sql += " LIMIT %s"
+        params.append(opts.limit)
+    elif opts.skip:
+        sql += " LIMIT -1" if conn.vendor == "sqlite" else ""
+    if opts.skip:
+        sql += " OFFSET %s"
+        params.append(opts.skip)
+    return sql, params
+
+
+def _select_sql(
+    conn: Any,
+    object_table: str,
+    where: tuple[str, list[Any]],
+    score: tuple[str, list[Any]],
+    order: tuple[list[tuple[str, str]], list[Any]],
+    opts: FindOptions,
+) -> tuple[str, list[Any]]:
+    """The ``SELECT`` of a find, and its parameters.
+
+    On PostgreSQL a sorted page is chosen in a subquery that selects the stored columns
+    and the sort keys, and only the rows of the page are turned into the wire form
+    outside it. Why: PostgreSQL computes a select list before it sorts, so with the
+    timestamps' ``to_char`` in the same query every matching row was formatted, not
+    only the ``limit`` returned (the benchmark's query: 85 rows formatted for 20 sent).
+    The outer ``ORDER BY`` repeats the sort on the subquery's columns: it keeps the order
+    a guarantee rather than a habit of the planner, which sees the rows already sorted
+    and adds no work for it.
+    """
+    where_sql, where_params = where
+    score_sql, score_params = score
+    parts, order_params = order
+    page_sql, page_params = _page_sql(conn, opts)
+    if not (parts and opts.limit is not None and conn.vendor == "postgresql"):
+        order_sql = ", ".join(f"{expr} {direction}" for expr, direction in parts)
+        sql = (
+            f"SELECT {read_columns(conn)}, {score_sql} AS {SCORE_ALIAS} "
+            f"FROM {object_table} AS o WHERE {where_sql}"
+            + (f" ORDER BY {order_sql}" if order_sql else "")
+            + page_sql
+        )
+        return sql, [*score_params, *where_params, *order_params, *page_params]
+    keys, inner_order, outer_order = [], [], []
+    for i, (expr, direction) in enumerate(parts):
+        name = expr if expr == SCORE_ALIAS else f"bk_k{i}"
+        if name != SCORE_ALIAS:
+            keys.append(f", {expr} AS {name}")
+        inner_order.append(f"{name} {direction}")
+        outer_order.append(f"o.{name} {direction}")
+    inner = (
+        f"SELECT {OBJECT_COLUMNS}, {score_sql} AS {SCORE_ALIAS}{''.join(keys)} "
+        f"FROM {object_table} AS o WHERE {where_sql} ORDER BY {', '.join(inner_order)}{page_sql}"
+    )
+    sql = (
+        f"SELECT {PG_READ_COLUMNS}, o.{SCORE_ALIAS} FROM ({inner}) AS o "
+        f"ORDER BY {', '.join(outer_order)}"
+    )
+    return sql, [*score_params, *order_params, *where_params, *page_params]
 
 
 def _check_protected_query(
@@ -309,20 +376,14 @@ def run_query(
         compiler = compiler_for(conn, class_name, principals)
         text = _text_search(query.where) if _wants_score(opts) else None
         score_sql, score_params = compiler.text_score(text) if text is not None else ("NULL", [])
-        order_sql, order_params = _order_sql(compiler, schema, opts, query, scored=text is not None)
-        sql = (
-            f"SELECT {read_columns(conn)}, {score_sql} AS {SCORE_ALIAS} "
-            f"FROM {object_table} AS o WHERE {where_sql}{order_sql}"
+        sql, all_params = _select_sql(
+            conn,
+            object_table,
+            (where_sql, params),
+            (score_sql, score_params),
+            _order_parts(compiler, schema, opts, query, scored=text is not None),
+            opts,
         )
-        all_params = [*score_params, *params, *order_params]
-        if opts.limit is not None:
-            sql += " LIMIT %s"
-            all_params.append(opts.limit)
-        elif opts.skip:
-            sql += " LIMIT -1" if conn.vendor == "sqlite" else ""
-        if opts.skip:
-            sql += " OFFSET %s"
-            all_params.append(opts.skip)
         if opts.explain:
             plan = _guarded(
                 fetchall,

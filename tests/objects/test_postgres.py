@@ -330,3 +330,24 @@ def test_default_text_search_uses_the_text_index(master: ParseClient, big: str) 
     assert index_name("Big", "by_body") in explained, explained
     found = master.get("classes/Big", where=where, count=1, limit=0).json_body["count"]
     assert found == ROWS // 1000  # accents folded: "cafe" finds "café"
+
+
+def test_a_sorted_page_formats_only_the_rows_it_returns(master: ParseClient, big: str) -> None:
+    """The wire form of the timestamps (``to_char``) is computed above the LIMIT: for the
+    page's rows, not for every row the sort had to look at (``reads._select_sql``)."""
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        r = master.get("classes/Big", where={"n": {"$lte": 5000}}, order="-n", limit=3, skip=2)
+    assert [o["n"] for o in r.json_body["results"]] == [4998, 4997, 4996]
+    assert all(o["createdAt"].endswith("Z") for o in r.json_body["results"])
+    select = next(q["sql"] for q in queries.captured_queries if "to_char" in (q["sql"] or ""))
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (VERBOSE, COSTS OFF) {select}")
+        plan_lines = [row[0] for row in cursor.fetchall()]
+    limit_at = next(
+        i for i, line in enumerate(plan_lines) if line.strip().lstrip("-> ").startswith("Limit")
+    )
+    below_limit = "\n".join(plan_lines[limit_at:])
+    assert "to_char" not in below_limit, "\n".join(plan_lines)
+    assert "to_char" in "\n".join(plan_lines[:limit_at]), "\n".join(plan_lines)
