@@ -139,6 +139,14 @@ def seed_backend_kit(name: str, count: int, users: int, workers: int) -> None:
             servers.manage(env, "bk_import", str(path), "--class", CLASS, "--no-progress")
 
 
+def upgrade_backend_kit(name: str) -> None:
+    """``migrate`` on a kept template, as an upgrade of a deployment runs it: what
+    backend_kit installs after migrating (the usage-level triggers) is this checkout's."""
+    with servers.redis_server() as redis_url:
+        env = servers.backend_kit_env(servers.db_url(name), redis_url, 0)
+        servers.manage(env, "migrate", "--noinput", "-v", "0")
+
+
 # --- Parse Server --------------------------------------------------------------------------------
 def seed_parse(name: str, count: int, users: int, install_dir: Path) -> None:
     url = servers.create_database(name)
@@ -175,6 +183,8 @@ def ensure_template(kind: str, count: int, users: int, **options: Any) -> str:
         if stale != name:
             servers.drop_database(stale)
     if servers.database_exists(name):
+        if kind == "bk":
+            upgrade_backend_kit(name)
         return name
     building = f"bkbench_seeding_{kind}"
     say(f"seeding {kind} ({count} objects, {users} users) into a template database (once)")
