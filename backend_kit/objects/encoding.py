@@ -98,6 +98,46 @@ def encode_object(
     return out
 
 
+def encoded_bytes(
+    object_id: str, data: Any, acl: Any, created_at: Any, updated_at: Any
+) -> orjson.Fragment | None:
+    """The object as the JSON ``encode_object`` would give, spliced from the stored
+    text without decoding it; None when the row needs ``encode_object``.
+
+    Why: for a page of plain objects, decoding each row's JSON into dictionaries and
+    encoding them again was the largest part of a find's own work (a sixth of the
+    in-process time of the benchmark's 20-object query). The splice applies where it
+    gives the same answer: the row came as text (PostgreSQL's ``jsonb`` output, with
+    the timestamps already in the wire form) and holds no key of its own that starts
+    with ``_`` (internal fields, hidden by ``encode_object``) other than the ``__type``
+    of a typed value, and no File (whose URL is added on the way out). Keys equal to
+    the ones written here (``objectId``, ...) come out in the same order as from
+    ``encode_object``, so a JSON parser keeps the same value for each.
+    """
+    if type(data) is not str or (acl is not None and type(acl) is not str):
+        return None
+    if not (_wire_time(created_at) and _wire_time(updated_at)):
+        return None
+    if data.count('"_') != data.count('"__type"') or '"File"' in data:
+        return None
+    body = data.strip()
+    if body[:1] != "{" or body[-1:] != "}":
+        return None
+    inner = body[1:-1].strip()
+    parts = [b'{"objectId":', orjson.dumps(object_id)]
+    if inner:
+        parts += [b",", inner.encode()]
+    parts += [b',"createdAt":"', created_at.encode(), b'","updatedAt":"', updated_at.encode(), b'"']
+    if acl is not None:
+        parts += [b',"ACL":', acl.encode()]
+    parts.append(b"}")
+    return orjson.Fragment(b"".join(parts))
+
+
+def _wire_time(value: Any) -> bool:
+    return type(value) is str and len(value) == 24 and value[10] == "T" and value[-1] == "Z"
+
+
 def project(obj: dict[str, Any], keys: set[str] | None, exclude: set[str] | None) -> dict[str, Any]:
     """Apply ``keys`` / ``excludeKeys`` (top-level parts) to an encoded object."""
     always = {"objectId", "createdAt", "updatedAt", "ACL", "__type", "className"}

@@ -11,7 +11,7 @@ from django.db import DataError, transaction
 from ..context import RequestContext
 from ..errors import Code, ParseError, object_not_found, permission_denied
 from . import hooks
-from .encoding import encode_object, load_json, project
+from .encoding import encode_object, encoded_bytes, load_json, project
 from .handlers import output_filter
 from .permissions import (
     check_class_access,
@@ -191,7 +191,7 @@ def parse_find_options(params: dict[str, Any], *, is_get: bool = False) -> FindO
 
 @dataclass
 class Rows:
-    objects: list[dict[str, Any]]
+    objects: list[Any]  # dictionaries; orjson Fragments where run_query was asked for bytes
     count: int | None = None
 
 
@@ -337,8 +337,13 @@ def run_query(
     *,
     operation: str = "find",
     extra: ast.Node | None = None,
+    as_bytes: bool = False,
 ) -> Rows:
-    """Objects of ``class_name`` the caller may read, encoded, before includes/projection."""
+    """Objects of ``class_name`` the caller may read, encoded, before includes/projection.
+
+    ``as_bytes``: the objects may come as ``orjson.Fragment`` (``encoding.encoded_bytes``)
+    where nothing but the JSON renderer will read them.
+    """
     check_class_access(ctx, class_name, "get" if operation == "get" else "find")
     schema = get_schema(class_name)
     if schema is None:
@@ -401,7 +406,15 @@ def run_query(
         pointer_rules = pointer_protected_fields(schema) if hidden and ctx.user_id else {}
         out_filter = output_filter(class_name)
         with_score = text is not None and "$score" in (opts.keys or [])
+        spliced = (
+            as_bytes and not with_score and not hidden and out_filter is None and not relations
+        )
         for object_id, data, acl, created, updated, score in rows:
+            if spliced:
+                fragment = encoded_bytes(object_id, data, acl, created, updated)
+                if fragment is not None:
+                    objects.append(fragment)
+                    continue
             obj = encode_object(
                 object_id,
                 load_json(data),
@@ -627,7 +640,12 @@ def _with_implied_includes(opts: FindOptions) -> list[str]:
 # --- public entry points --------------------------------------------------------------
 
 
-def find(ctx: RequestContext, class_name: str, params: dict[str, Any]) -> dict[str, Any]:
+def find(
+    ctx: RequestContext, class_name: str, params: dict[str, Any], *, for_renderer: bool = False
+) -> dict[str, Any]:
+    """The answer of a find. ``for_renderer``: only the JSON renderer reads the answer,
+    so the results may be JSON bytes (``run_query``'s ``as_bytes``) where nothing
+    after the query (includes, keys, afterFind) needs them as dictionaries."""
     opts = parse_find_options(params)
     response: dict[str, Any] = {}
     if opts.redirect_key:
@@ -636,7 +654,16 @@ def find(ctx: RequestContext, class_name: str, params: dict[str, Any]) -> dict[s
     trig = hooks.triggers()
     if trig.has("beforeFind", class_name):
         opts = _apply_before_find(ctx, class_name, opts, is_get=False)
-    rows = run_query(ctx, class_name, opts, operation="find")
+    as_bytes = (
+        for_renderer
+        and not opts.redirect_key
+        and opts.keys is None
+        and not opts.exclude_keys
+        and not opts.include_all
+        and not _with_implied_includes(opts)
+        and not trig.has("afterFind", class_name)
+    )
+    rows = run_query(ctx, class_name, opts, operation="find", as_bytes=as_bytes)
     objects = finish(ctx, class_name, rows.objects, opts)
     if opts.redirect_key:
         # each result names its class: the SDK's first()/get() read it from the object

@@ -8,7 +8,7 @@ from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
-from ..api import ParseAPIView
+from ..api import ParseAPIView, ParseJSONRenderer
 from ..codec import check_class_name
 from ..conf import bk_settings
 from . import reads, writes
@@ -50,7 +50,9 @@ class ClassView(ParseAPIView):
         handler = handler_for(class_name)
         if handler is not None:
             return Response(handler.find(request.bk, class_name, self.params))
-        return Response(reads.find(request.bk, class_name, self.params))
+        # the results may stay JSON bytes when the JSON renderer is the one to read them
+        for_renderer = isinstance(getattr(request, "accepted_renderer", None), ParseJSONRenderer)
+        return Response(reads.find(request.bk, class_name, self.params, for_renderer=for_renderer))
 
     @extend_schema(
         operation_id="classes_create",
