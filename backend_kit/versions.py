@@ -82,6 +82,8 @@ def bump(key: str, *, initial: Any) -> None:
 
 def announce(cache: BaseCache, key: str) -> int:
     """Publish that ``key`` changed and wait for the listeners; how many acknowledged."""
+    from redis.exceptions import TimeoutError as RedisTimeoutError  # only ever on Redis
+
     client = _client(cache)
     ack = cache.make_and_validate_key(f"{CHANNEL}:ack:{secrets.token_hex(8)}")
     listeners = client.publish(_channel(cache), json.dumps({"key": key, "ack": ack}))
@@ -91,7 +93,7 @@ def announce(cache: BaseCache, key: str) -> int:
     try:
         while acknowledged < listeners:
             left = deadline - time.monotonic()
-            if left <= 0 or client.blpop([ack], timeout=max(left, 0.01)) is None:
+            if left <= 0:
                 logger.warning(
                     "%d of %d processes acknowledged the change of %s within %.1f s; the others "
                     "use their copy until their listener reconnects or polls.",
@@ -101,10 +103,27 @@ def announce(cache: BaseCache, key: str) -> int:
                     timeout,
                 )
                 break
-            acknowledged += 1
+            try:
+                popped = client.blpop([ack], timeout=_wait_slice(client, left))
+            except RedisTimeoutError:
+                popped = None  # the client's socket timeout, not Redis's answer: wait on
+            if popped is not None:
+                acknowledged += 1
     finally:
         client.delete(ack)
     return acknowledged
+
+
+def _wait_slice(client: Any, left: float) -> float:
+    """How long one ``BLPOP`` for acknowledgements may block: what is left of the wait,
+    but less than the client's socket timeout (the cache's ``OPTIONS``), since a
+    ``BLPOP`` longer than that ends in a ``TimeoutError`` rather than an empty answer.
+    Redis ends a blocking wait up to 1/hz (100 ms by default) late, hence the margin."""
+    socket_timeout = client.connection_pool.connection_kwargs.get("socket_timeout")
+    if socket_timeout:
+        socket_timeout = float(socket_timeout)
+        left = min(left, max(socket_timeout - 0.15, socket_timeout / 2))
+    return max(left, 0.01)
 
 
 class VersionWatch:

@@ -116,6 +116,41 @@ def test_a_bump_waits_for_a_slow_process(cache: Any) -> None:
         slow.stop()
 
 
+def test_a_bump_outwaits_a_socket_timeout_shorter_than_its_own(
+    server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The cache's client gives up on a read after ``socket_timeout``; the wait for a
+    slow listener is longer, and is still a wait, not a Redis error."""
+    config = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": server.url,
+            "KEY_PREFIX": f"bk-versions-{secrets.token_hex(4)}",
+            "OPTIONS": {"socket_timeout": 0.5},
+        }
+    }
+
+    class Slow(versions.VersionWatch):
+        def _handle(self, data: Any) -> None:
+            time.sleep(1.2)
+            super()._handle(data)
+
+    with override_settings(CACHES=config, BACKEND_KIT=FAST):
+        cache = shared_cache()
+        slow = Slow(cache)
+        try:
+            poll_until(lambda: slow.live, "the slow listener", 5, 0.01)
+            cache.set("counter", 1, None)
+            assert slow.read("counter") == 1
+            started = time.monotonic()
+            assert versions.announce(cache, "counter") == 1
+            assert time.monotonic() - started >= 1.15
+            assert "acknowledged the change" not in caplog.text
+        finally:
+            slow.stop()
+            versions.reset()
+
+
 def test_a_listener_that_never_answers_delays_a_bump_by_the_timeout_only(
     cache: Any, server: RedisServer, caplog: pytest.LogCaptureFixture, monkeypatch: Any
 ) -> None:
