@@ -225,7 +225,7 @@ def install(using: str | None = None, *, force: bool = False) -> list[str]:
     the metrics (re)installed. On PostgreSQL, trigger functions of an earlier release are
     replaced in place."""
     done = []
-    postgres: list[Any] = []
+    postgres: dict[str, Any] = {}  # alias -> connection where the functions were written
     for source in SOURCES:
         model = _model(source)
         if model is None:
@@ -245,7 +245,7 @@ def install(using: str | None = None, *, force: bool = False) -> list[str]:
                 with transaction.atomic(using=alias), conn.cursor() as cursor:
                     for statement in _pg_function_sql(source):
                         cursor.execute(statement)
-                postgres.append(conn)
+                postgres[alias] = conn
             continue
         sql = _pg_sql(source, table) if conn.vendor == "postgresql" else _sqlite_sql(source, table)
         with transaction.atomic(using=alias), conn.cursor() as cursor:
@@ -253,9 +253,9 @@ def install(using: str | None = None, *, force: bool = False) -> list[str]:
                 cursor.execute(statement)
             _recount(conn, source, table)
         if conn.vendor == "postgresql":
-            postgres.append(conn)
+            postgres[alias] = conn
         done.append(source.metric)
-    for conn in postgres:
+    for conn in postgres.values():
         _drop_retired_function(conn)
     return done
 

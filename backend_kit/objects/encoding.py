@@ -43,9 +43,15 @@ def to_datetime(value: Any) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def is_wire_time(value: Any) -> bool:
+    """Already the wire form, ``2026-01-02T03:04:05.678Z`` (PostgreSQL formats it: see
+    ``sql.PG_READ_COLUMNS``)."""
+    return type(value) is str and len(value) == 24 and value[10] == "T" and value[-1] == "Z"
+
+
 def iso(value: Any) -> str:
-    if type(value) is str and len(value) == 24 and value[10] == "T" and value[-1] == "Z":
-        return value  # already the wire form (PostgreSQL formats it: see sql.PG_READ_COLUMNS)
+    if is_wire_time(value):
+        return value
     return format_iso(to_datetime(value))
 
 
@@ -116,7 +122,7 @@ def encoded_bytes(
     """
     if type(data) is not str or (acl is not None and type(acl) is not str):
         return None
-    if not (_wire_time(created_at) and _wire_time(updated_at)):
+    if not (is_wire_time(created_at) and is_wire_time(updated_at)):
         return None
     if data.count('"_') != data.count('"__type"') or '"File"' in data:
         return None
@@ -132,10 +138,6 @@ def encoded_bytes(
         parts += [b',"ACL":', acl.encode()]
     parts.append(b"}")
     return orjson.Fragment(b"".join(parts))
-
-
-def _wire_time(value: Any) -> bool:
-    return type(value) is str and len(value) == 24 and value[10] == "T" and value[-1] == "Z"
 
 
 def project(obj: dict[str, Any], keys: set[str] | None, exclude: set[str] | None) -> dict[str, Any]:
