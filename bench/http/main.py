@@ -208,15 +208,19 @@ def main(argv: list[str] | None = None) -> int:
         with fresh_database("bkbench_floor", bk_template, args.keep_databases):
             results["floor"] = measure_floor(scripts, "bkbench_floor", args, workdir)
 
-    if "ceiling" in args.only and "get" in args.ops:
-        say(f"Python ceiling: bench/http/ceiling.py, uvicorn with {args.workers} workers, get only")
-        only_get = argparse.Namespace(**{**vars(args), "ops": ["get"]})
+    ceiling_ops = [name for name in args.ops if name in ceiling.OPERATIONS]
+    if "ceiling" in args.only and ceiling_ops:
+        say(
+            f"Python ceiling: bench/http/ceiling.py, uvicorn with {args.workers} workers,"
+            f" {', '.join(ceiling_ops)}"
+        )
+        ceiling_args = argparse.Namespace(**{**vars(args), "ops": ceiling_ops})
         with (
             fresh_database("bkbench_ceiling", bk_template, args.keep_databases) as url,
             servers.running(ceiling.ceiling_process(url, args.workers)) as process,
         ):
             results["ceiling"] = measure_server(
-                "ceiling", servers.origin_of(process), only_get, workdir, process
+                "ceiling", servers.origin_of(process), ceiling_args, workdir, process
             )
 
     profile_data: dict[str, Any] = {}
@@ -253,8 +257,11 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(report.table(results, args.concurrency))
     print()
-    for line in report.ceiling_lines(results, args.concurrency):
-        print(line)
+    ceiling_table = report.ceiling_table(results, args.concurrency)
+    if ceiling_table:
+        print("Python ceiling (bench/http/ceiling.py):")
+        print(ceiling_table)
+        print()
     cpu = report.cpu_table(results, max(args.concurrency))
     if cpu:
         print(f"CPU µs per request at c={max(args.concurrency)}, by process group:")
