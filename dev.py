@@ -8,7 +8,9 @@ its development extras, then:
   password is printed once), and serves the example project on http://127.0.0.1:8000
   with the embedded defaults (SQLite, in-memory channel layer, in-process jobs, local
   files). The demo task board at / needs npm once, for the Parse JS SDK.
-* ``test``: runs every test suite and builds the docs (``mkdocs build --strict``).
+* ``test``: runs every test suite and builds the docs (``mkdocs build --strict``);
+  the SQLite suite runs twice, with this Python and Django 5.2 in ``.venv`` and with
+  Python 3.13 and Django 6.0 in ``.venv-newest``: the two ends of the supported range.
   Suites whose services are missing on this machine (PostgreSQL, Redis, Node.js,
   Chromium) are skipped with the reason printed; ``.ci/run`` starts those services
   first so that nothing is skipped in CI.
@@ -31,6 +33,14 @@ VENV = Path(os.environ.get("BACKEND_KIT_VENV", ROOT / ".venv"))
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / "python"
 STAMP = VENV / ".backend_kit-installed"
+
+#: The newest end of the supported range (pyproject's classifiers): Django 6.0 needs
+#: Python 3.12 or newer, so ``.venv`` (built by the python3 that runs this file, 3.11
+#: on the CI machine) tests Django 5.2, and this second virtualenv tests Python 3.13
+#: with Django 6.0.
+NEWEST_PYTHON = "3.13"
+NEWEST_DJANGO = "Django>=6.0,<6.1"
+NEWEST_VENV = ROOT / ".venv-newest"
 
 
 def say(message: str) -> None:
@@ -57,6 +67,41 @@ def ensure_venv() -> None:
     if run([PY, "-m", "pip", "install", "-q", "-e", f"{ROOT}[dev]"]) != 0:
         sys.exit("installing backend_kit failed")
     STAMP.touch()
+
+
+def newest_python() -> str | None:
+    """A working Python ``NEWEST_PYTHON``: one of pyenv's versions, or on the PATH.
+
+    pyenv's shim for ``python3.13`` is on the PATH even when pyenv's global version is
+    another one, and then it only prints an error: each candidate is tried.
+    """
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates = sorted(pyenv.glob(f"versions/{NEWEST_PYTHON}.*/bin/python{NEWEST_PYTHON}"))
+    candidates.reverse()
+    on_path = shutil.which(f"python{NEWEST_PYTHON}")
+    for candidate in [*map(str, candidates), *([on_path] if on_path else [])]:
+        probe = subprocess.run([candidate, "-c", "pass"], capture_output=True)
+        if probe.returncode == 0:
+            return candidate
+    return None
+
+
+def ensure_newest_venv(python: str) -> Path | None:
+    """``NEWEST_VENV`` with backend_kit, its development extras and ``NEWEST_DJANGO``."""
+    py = NEWEST_VENV / "bin" / "python"
+    stamp = NEWEST_VENV / ".backend_kit-installed"
+    if not py.exists():
+        say(f"creating virtual environment in {NEWEST_VENV} (Python {NEWEST_PYTHON})")
+        if run([python, "-m", "venv", NEWEST_VENV]) != 0:
+            return None
+    pyproject = ROOT / "pyproject.toml"
+    if stamp.exists() and stamp.stat().st_mtime >= pyproject.stat().st_mtime:
+        return py
+    say(f"installing backend_kit with {NEWEST_DJANGO} into {NEWEST_VENV}")
+    if run([py, "-m", "pip", "install", "-q", "-e", f"{ROOT}[dev]", NEWEST_DJANGO]) != 0:
+        return None
+    stamp.touch()
+    return py
 
 
 def port_open(host: str, port: int) -> bool:
@@ -133,6 +178,21 @@ def test(args: list[str]) -> int:
             "no:cacheprovider",
         ],
     )
+    newest = newest_python()
+    if newest:
+        newest_py = ensure_newest_venv(newest)
+        if newest_py is None:
+            failures.append(f"installing the Python {NEWEST_PYTHON} virtualenv")
+        else:
+            suite(
+                f"pytest on SQLite with Python {NEWEST_PYTHON} and {NEWEST_DJANGO}",
+                [newest_py, "-m", "pytest", "--ds=tests.projects.sqlite.settings", *pytest_args],
+            )
+    else:
+        skipped.append(
+            f"pytest with Python {NEWEST_PYTHON} and {NEWEST_DJANGO}: no python{NEWEST_PYTHON}"
+            " on the PATH or in pyenv"
+        )
     docs_site = VENV / "docs-site"
     suite(
         "docs: mkdocs build --strict",
