@@ -117,6 +117,7 @@ DEFAULTS: dict[str, Any] = {
     "JOBS_TIME_LIMIT": 3600,
     "JOBS_TIME_LIMIT_GRACE": 30,
     "JOBS_MAX_WORKER_LOSSES": 3,
+    "JOBS_REDISPATCH_AFTER": 300,
     # --- realtime (see backend_kit/realtime/settings.py) -------------------
     "LIVE_QUERY": {},
     # --- files (see backend_kit/files/settings.py) -------------------------

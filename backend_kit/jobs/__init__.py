@@ -29,3 +29,4 @@ Without a broker (the embedded default) jobs run in a thread of the web process.
 RUN_TASK = "backend_kit.jobs.run"
 SCHEDULE_TASK = "backend_kit.jobs.start_scheduled"
 MAIL_TASK = "backend_kit.jobs.send_account_mail"
+REDISPATCH_TASK = "backend_kit.jobs.redispatch_stalled"

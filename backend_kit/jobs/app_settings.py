@@ -16,6 +16,11 @@
 ``JOBS_MAX_WORKER_LOSSES``
     How often a job may lose its worker (killed, out of memory) before it is failed
     instead of being run again.
+``JOBS_REDISPATCH_AFTER``
+    Seconds a job sent to Celery may stay pending with no run claiming it before the
+    sweep (scheduled by every beat) sends its run message again: its first message may
+    have died with the process that was about to send it. An extra message is harmless
+    (only one runs the job); None turns the sweep off.
 """
 
 from __future__ import annotations

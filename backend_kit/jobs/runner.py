@@ -65,16 +65,20 @@ def record_time_limit(status_id: str) -> bool:
     return status.fail(status_id, time_limit_message(name, seconds), Code.TIMEOUT)
 
 
-def execute(status_id: str, *, attempt: int = 0, claimed: bool = False) -> Outcome:
+def execute(
+    status_id: str, *, attempt: int = 0, claimed: bool = False, dispatch_id: str | None = None
+) -> Outcome:
     """Run the job behind ``status_id`` once (``attempt`` counts earlier retries).
 
     ``claimed``: the status was created running for this very run, so it needs no
-    second write (the in-process runner starts that way).
+    second write (the in-process runner starts that way). ``dispatch_id``: the task id
+    of the Celery message asking for the run (see :func:`status.claim`).
     """
-    claim = status.claimed(status_id) if claimed else status.claim(status_id)
+    claim = status.claimed(status_id) if claimed else status.claim(status_id, dispatch_id)
     if claim is None:
-        # Deleted, or finished by an earlier delivery of the same message.
-        log.info("job status %s is gone or finished; not running it again", status_id)
+        # Deleted, finished by an earlier delivery of the same message, or run by
+        # another copy of it (status.claim logs that).
+        log.info("job status %s is not this run's to run; not running it", status_id)
         return Outcome()
     name = str(claim.data.get("jobName", ""))
     entry = registry.jobs.get(name)

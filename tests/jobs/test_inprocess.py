@@ -104,6 +104,15 @@ def test_a_redelivered_schedule_firing_starts_its_job_once() -> None:
     assert len(objects("JobProbe")) == 1
 
 
+def test_a_job_in_a_thread_has_no_message_to_send_again() -> None:
+    status_id = dispatch.start_job("probeEcho", {"marker": "thread"})
+    done = after_threads(status_id)
+    assert done["status"] == "succeeded" and status.DISPATCH_FIELD not in done
+    assert dispatch.redispatch(status_id) is False
+    assert dispatch.redispatch_stalled(0.001) == []
+    assert len(objects("JobProbe")) == 1
+
+
 def test_bk_runjob_runs_a_job_and_reports_it(capsys: Any) -> None:
     call_command("bk_runjob", "probeEcho", "--params", '{"marker": "cmd"}')
     out = capsys.readouterr().out

@@ -8,6 +8,7 @@ the test process only) and Redis on 127.0.0.1:6379.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import pytest
 from django.db import connection
 
 from backend_kit.context import RequestContext
-from backend_kit.jobs import dispatch, status
+from backend_kit.jobs import SCHEDULE_TASK, backends, dispatch, status, tasks
 from backend_kit.jobs.mail import send_account_mail
 from backend_kit.jobs.models import RecurringJob
 from backend_kit.objects import reads
@@ -163,3 +164,36 @@ def test_beat_starts_a_recurring_job(jobs_on_workers: CeleryProcesses) -> None:
     jobs_on_workers.stop_beat()
     recurring.refresh_from_db()
     assert recurring.total_run_count >= 2
+
+
+def test_a_scheduled_firing_whose_run_message_was_lost_runs_once_on_redelivery(
+    jobs_on_workers: CeleryProcesses, monkeypatch: Any
+) -> None:
+    task_id = f"tick-{secrets.token_hex(4)}"
+    firing = {"job": "probeEcho", "params": {"marker": "lost-send"}}
+    # The firing's first delivery, here: it writes the status and dies before sending.
+    with monkeypatch.context() as lost:
+        lost.setattr(backends, "_send", lambda name, **options: None)
+        tasks.start_scheduled.apply(kwargs=firing, task_id=task_id)
+    status_id = tasks.scheduled_status_id(task_id)
+    assert status.read(status_id)["status"] == "pending"
+    # The broker hands the unacknowledged firing to a worker again.
+    backends._send(SCHEDULE_TASK, kwargs=firing, task_id=task_id)
+    done = finished(jobs_on_workers, status_id)
+    assert (done["status"], done["message"], done["_runs"]) == ("succeeded", "echo lost-send", 1)
+    assert [p["jobId"] for p in master_find("JobProbe", marker="lost-send")] == [status_id]
+
+
+def test_beat_sends_again_a_start_whose_run_message_was_lost(
+    jobs_on_workers: CeleryProcesses, monkeypatch: Any
+) -> None:
+    # The web process writes the status and dies before sending the run message.
+    with monkeypatch.context() as lost:
+        lost.setattr(backends, "_send", lambda name, **options: None)
+        status_id = dispatch.start_job("probeEcho", {"marker": "swept"})
+    assert status.read(status_id)["status"] == "pending"
+    jobs_on_workers.start_beat()  # its sweep resends starts unclaimed for 2 s
+    done = finished(jobs_on_workers, status_id)
+    assert (done["status"], done["_runs"]) == ("succeeded", 1)
+    assert len(done["_dispatch"]) == 1  # the claim kept the message that ran it
+    assert [p["jobId"] for p in master_find("JobProbe", marker="swept")] == [status_id]

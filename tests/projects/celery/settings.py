@@ -23,6 +23,9 @@ BACKEND_KIT = {
     "JOBS_CELERY_APP": "tests.projects.celery.app.app",
     "JOBS_QUEUE": os.environ["BK_JOBS_TEST_QUEUE"],
     "JOBS_TIME_LIMIT_GRACE": 1,
+    # The beat's sweep sends a start nobody claimed again after 2 s (minutes in
+    # production): a test loses a run message and waits for that.
+    "JOBS_REDISPATCH_AFTER": 2,
 }
 EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 EMAIL_FILE_PATH = os.environ["BK_JOBS_TEST_MAIL_DIR"]
