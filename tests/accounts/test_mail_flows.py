@@ -37,6 +37,17 @@ def _mail_threads(settings: Any) -> Any:
     assert inprocess.join(timeout=60), "mail threads still running after the test"
 
 
+def threaded_kit(**extra: Any) -> dict[str, Any]:
+    """``kit(**extra)`` for a test's ``override_settings``, mail threads included.
+
+    Such a decorator replaces the whole BACKEND_KIT after the fixture above set
+    JOBS_RUNNER, so it must say "thread" too: with the default "auto" the mails went
+    to Celery whenever an earlier test in the same process had left Celery's current
+    app with a broker, and the outbox stayed empty (seen with ``pytest -n 2``).
+    """
+    return kit(JOBS_RUNNER="thread", **extra)
+
+
 def mails_to(address: str) -> list[Any]:
     assert inprocess.join(timeout=60)
     return [m for m in mail.outbox if m.to == [address]]
@@ -122,7 +133,7 @@ def test_a_login_voids_an_outstanding_reset_link() -> None:
     assert log_in("ada", ada.password).status_code == 200
 
 
-@override_settings(BACKEND_KIT=kit(REVOKE_SESSION_ON_PASSWORD_RESET=False))
+@override_settings(BACKEND_KIT=threaded_kit(REVOKE_SESSION_ON_PASSWORD_RESET=False))
 def test_password_reset_can_keep_the_sessions() -> None:
     ada = sign_up("ada", email="ada@example.com")
     params = request_reset("ada@example.com")
@@ -184,7 +195,7 @@ def test_reset_requests_answer_alike_for_unknown_addresses() -> None:
     assert Client().get("/parse/apps/other-app/reset_password").status_code == 404
 
 
-@override_settings(BACKEND_KIT=kit(VERIFY_USER_EMAILS=True))
+@override_settings(BACKEND_KIT=threaded_kit(VERIFY_USER_EMAILS=True))
 def test_email_verification_from_signup_to_verified(master: ParseClient) -> None:
     ada = sign_up("ada", email="ada@example.com")
     assert master.get(f"users/{ada.user_id}").json_body["emailVerified"] is False
@@ -208,7 +219,7 @@ def test_email_verification_from_signup_to_verified(master: ParseClient) -> None
 
 
 @override_settings(
-    BACKEND_KIT=kit(VERIFY_USER_EMAILS=True, PREVENT_LOGIN_WITH_UNVERIFIED_EMAIL=True)
+    BACKEND_KIT=threaded_kit(VERIFY_USER_EMAILS=True, PREVENT_LOGIN_WITH_UNVERIFIED_EMAIL=True)
 )
 def test_a_changed_address_must_be_verified_again(master: ParseClient) -> None:
     ada = sign_up("ada", email="ada@example.com")
