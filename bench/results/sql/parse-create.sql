@@ -1,1 +1,1 @@
-INSERT INTO "BenchItem" ("category","score","name","counter","active","updatedAt","createdAt","objectId") VALUES ('c463',907796,'new item',0,true,'2026-11-24T23:50:30.530Z','2026-11-24T23:50:30.530Z','loJ1cMQwSj');
+INSERT INTO "BenchItem" ("category","score","name","counter","active","updatedAt","createdAt","objectId") VALUES ('c463',907796,'new item',0,true,'2026-11-25T02:40:54.307Z','2026-11-25T02:40:54.307Z','qZLpDMryX8');
