@@ -101,6 +101,19 @@ def _ratio(a: dict[str, Any] | None, b: dict[str, Any] | None) -> str:
     return f"{a['rps'] / b['rps']:.2f}x"
 
 
+def _markdown(head: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table, every column right-aligned."""
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---:" for _ in head) + "|"]
+    return "\n".join(lines + ["| " + " | ".join(cells) + " |" for cells in rows])
+
+
+def _result(
+    results: dict[str, Any], target: str, op: str, concurrency: str
+) -> dict[str, Any] | None:
+    """One target's figures for one operation at one concurrency, if it was measured."""
+    return results.get(target, {}).get(op, {}).get(concurrency)
+
+
 def table(results: dict[str, Any], concurrencies: list[int]) -> str:
     """Markdown: per operation and concurrency, both servers, the floor and the ratios."""
     head = [
@@ -118,19 +131,18 @@ def table(results: dict[str, Any], concurrencies: list[int]) -> str:
         "p99 ms",
         "bk / floor",
     ]
-    rows = ["| " + " | ".join(head) + " |", "|" + "|".join("---:" for _ in head) + "|"]
+    rows = []
     for op in OPERATIONS:
         for c in concurrencies:
             key = str(c)
-            bk = results.get("backend_kit", {}).get(op.name, {}).get(key)
-            parse = results.get("parse", {}).get(op.name, {}).get(key)
-            floor = results.get("floor", {}).get(op.name, {}).get(key)
+            bk = _result(results, "backend_kit", op.name, key)
+            parse = _result(results, "parse", op.name, key)
+            floor = _result(results, "floor", op.name, key)
             if not (bk or parse or floor):
                 continue
             cells = [op.name, key, *_cell(bk), *_cell(parse), _ratio(bk, parse)]
-            cells += [*_cell(floor), _ratio(bk, floor)]
-            rows.append("| " + " | ".join(cells) + " |")
-    return "\n".join(rows)
+            rows.append(cells + [*_cell(floor), _ratio(bk, floor)])
+    return _markdown(head, rows)
 
 
 def ceiling_table(results: dict[str, Any], concurrencies: list[int]) -> str | None:
@@ -144,39 +156,38 @@ def ceiling_table(results: dict[str, Any], concurrencies: list[int]) -> str | No
         "ceiling / Parse",
         "backend_kit / ceiling",
     ]
-    rows = ["| " + " | ".join(head) + " |", "|" + "|".join("---:" for _ in head) + "|"]
+    rows = []
     for op in OPERATIONS:
         for c in concurrencies:
             key = str(c)
-            ceiling = results.get("ceiling", {}).get(op.name, {}).get(key)
+            ceiling = _result(results, "ceiling", op.name, key)
             if not ceiling or ceiling.get("skipped"):
                 continue
-            bk = results.get("backend_kit", {}).get(op.name, {}).get(key)
-            parse = results.get("parse", {}).get(op.name, {}).get(key)
+            bk = _result(results, "backend_kit", op.name, key)
+            parse = _result(results, "parse", op.name, key)
             server_cpu = (ceiling.get("cpu_us") or {}).get("server")
             cells = [op.name, key, f"{ceiling['rps']:,.0f}", _ms(ceiling["p99_ms"])]
             cells += [f"{server_cpu:,.0f}" if server_cpu else "-"]
-            cells += [_ratio(ceiling, parse), _ratio(bk, ceiling)]
-            rows.append("| " + " | ".join(cells) + " |")
-    return "\n".join(rows) if len(rows) > 2 else None
+            rows.append(cells + [_ratio(ceiling, parse), _ratio(bk, ceiling)])
+    return _markdown(head, rows) if rows else None
 
 
 def cpu_table(results: dict[str, Any], concurrency: int) -> str | None:
     """Markdown: CPU microseconds per request by process group, both servers."""
     groups = ("server", "postgres", "redis", "wrk", "total")
     head = ["operation", *(f"bk {g}" for g in groups), *(f"Parse {g}" for g in groups)]
-    rows = ["| " + " | ".join(head) + " |", "|" + "|".join("---:" for _ in head) + "|"]
+    rows = []
     key = str(concurrency)
     for op in OPERATIONS:
         cells = [op.name]
         found = False
         for server in ("backend_kit", "parse"):
-            cpu = (results.get(server, {}).get(op.name, {}).get(key) or {}).get("cpu_us") or {}
+            cpu = (_result(results, server, op.name, key) or {}).get("cpu_us") or {}
             found = found or bool(cpu)
             cells += [f"{cpu[g]:,.0f}" if g in cpu else "-" for g in groups]
         if found:
-            rows.append("| " + " | ".join(cells) + " |")
-    return "\n".join(rows) if len(rows) > 2 else None
+            rows.append(cells)
+    return _markdown(head, rows) if rows else None
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
