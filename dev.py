@@ -58,15 +58,29 @@ def ensure_venv() -> None:
     if not PY.exists():
         say(f"creating virtual environment in {VENV}")
         venv.EnvBuilder(with_pip=True).create(VENV)
+    failed = install_into(VENV)
+    if failed:
+        sys.exit(f"{failed} failed")
+
+
+def install_into(venv_dir: Path, *requirements: str) -> str | None:
+    """backend_kit with its development extras (and ``requirements``) in ``venv_dir``.
+
+    Skipped while the virtualenv's stamp is newer than ``pyproject.toml``. Returns
+    None, or the step that failed.
+    """
+    py = venv_dir / BIN.name / "python"
+    stamp = venv_dir / STAMP.name
     pyproject = ROOT / "pyproject.toml"
-    if STAMP.exists() and STAMP.stat().st_mtime >= pyproject.stat().st_mtime:
-        return
-    say("installing backend_kit with its development extras (first run takes a few minutes)")
-    if run([PY, "-m", "pip", "install", "-q", "--upgrade", "pip"]) != 0:
-        sys.exit("pip upgrade failed")
-    if run([PY, "-m", "pip", "install", "-q", "-e", f"{ROOT}[dev]"]) != 0:
-        sys.exit("installing backend_kit failed")
-    STAMP.touch()
+    if stamp.exists() and stamp.stat().st_mtime >= pyproject.stat().st_mtime:
+        return None
+    say(f"installing backend_kit with its development extras into {venv_dir} (a few minutes)")
+    if run([py, "-m", "pip", "install", "-q", "--upgrade", "pip"]) != 0:
+        return "pip upgrade"
+    if run([py, "-m", "pip", "install", "-q", "-e", f"{ROOT}[dev]", *requirements]) != 0:
+        return "installing backend_kit"
+    stamp.touch()
+    return None
 
 
 def newest_python() -> str | None:
@@ -88,20 +102,13 @@ def newest_python() -> str | None:
 
 def ensure_newest_venv(python: str) -> Path | None:
     """``NEWEST_VENV`` with backend_kit, its development extras and ``NEWEST_DJANGO``."""
-    py = NEWEST_VENV / "bin" / "python"
-    stamp = NEWEST_VENV / ".backend_kit-installed"
-    if not py.exists():
+    if not (NEWEST_VENV / "bin" / "python").exists():
         say(f"creating virtual environment in {NEWEST_VENV} (Python {NEWEST_PYTHON})")
         if run([python, "-m", "venv", NEWEST_VENV]) != 0:
             return None
-    pyproject = ROOT / "pyproject.toml"
-    if stamp.exists() and stamp.stat().st_mtime >= pyproject.stat().st_mtime:
-        return py
-    say(f"installing backend_kit with {NEWEST_DJANGO} into {NEWEST_VENV}")
-    if run([py, "-m", "pip", "install", "-q", "-e", f"{ROOT}[dev]", NEWEST_DJANGO]) != 0:
+    if install_into(NEWEST_VENV, NEWEST_DJANGO):
         return None
-    stamp.touch()
-    return py
+    return NEWEST_VENV / "bin" / "python"
 
 
 def port_open(host: str, port: int) -> bool:
