@@ -149,6 +149,8 @@ async def _find(class_name: str, query: dict[str, list[str]]) -> tuple[int, byte
 
 def _where(where: dict[str, Any]) -> tuple[str, list[str]]:
     """String equalities only, as the benchmark's ``where`` is."""
+    if not isinstance(where, dict):
+        raise ValueError("where is not an object")
     clauses, values = [], []
     for field, value in where.items():
         if not NAME_RE.match(field) or not isinstance(value, str):
@@ -176,7 +178,10 @@ async def _create(class_name: str, body: bytes) -> tuple[int, bytes]:
 
 
 async def _increment(class_name: str, object_id: str, body: bytes) -> tuple[int, bytes]:
-    ((field, change),) = orjson.loads(body).items()  # one field, one Increment
+    changes = orjson.loads(body)
+    if not isinstance(changes, dict):
+        raise ValueError("not an object")
+    ((field, change),) = changes.items()  # one field, one Increment
     if not NAME_RE.match(field) or change["__op"] != "Increment":
         raise ValueError(field)
     amount = change["amount"]
